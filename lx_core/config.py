@@ -1,0 +1,169 @@
+"""Settings, read from the environment (Azure app settings, local.settings.json, or a shell).
+
+Nothing is read at import time: each settings class is built at first use through ``load``, which
+turns pydantic's validation errors into one ``ConfigurationError`` naming every bad setting by its
+environment variable, never echoing a value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from lx_core.decisions.time_model import TimeClass
+from lx_core.errors import ConfigurationError
+
+_KEY_VAULT_PREFIX = "@Microsoft.KeyVault("
+
+
+def _reject_unresolved_secret(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value().strip()
+    if not raw:
+        raise ValueError("must not be empty")
+    if raw.startswith(_KEY_VAULT_PREFIX):
+        raise ValueError(
+            "is an unresolved Key Vault reference; check the app's identity and vault access"
+        )
+    return SecretStr(raw)
+
+
+class LeanIXSettings(BaseSettings):
+    """How to reach one LeanIX workspace (env prefix ``LEANIX_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LEANIX_", extra="ignore", frozen=True)
+
+    api_token: SecretStr = Field(description="Technical user API token (secret).")
+    host: str = Field(
+        "app.leanix.net",
+        description="Token host: a name (https is assumed) or a URL. After the token exchange "
+        "the token's instanceUrl claim wins.",
+    )
+    connect_timeout: float = Field(5.0, gt=0, le=120)
+    read_timeout: float = Field(30.0, gt=0, le=600)
+    max_retries: int = Field(5, ge=0, le=20)
+    retry_budget_seconds: float = Field(60.0, gt=0, le=3600)
+    backoff_initial_seconds: float = Field(0.5, ge=0, le=60)
+    backoff_max_seconds: float = Field(30.0, ge=0, le=600)
+    requests_per_minute: int = Field(1500, ge=1, le=1800)
+    token_refresh_margin_seconds: int = Field(60, ge=0, le=1800)
+    page_size: int = Field(100, ge=1, le=10000)
+    cache_ttl_seconds: int = Field(300, ge=0, le=86400)
+
+    _check_token = field_validator("api_token")(_reject_unresolved_secret)
+
+    @field_validator("host")
+    @classmethod
+    def _normalise_host(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            raise ValueError("must not be empty")
+        if "://" not in value:
+            value = "https://" + value
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be a host name or an http(s) URL")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("must not contain a path, query or fragment")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def base_url(self) -> str:
+        """The configured host as a URL without trailing slash."""
+        return self.host
+
+
+class TimeSettings(BaseSettings):
+    """TIME tagging options (env prefix ``TIME_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIME_", extra="ignore", frozen=True)
+
+    target: Literal["tag", "field"] = Field(
+        "tag", description="Write a tag of a SINGLE-mode tag group, or the workspace's TIME field."
+    )
+    tag_group: str = Field("TIME Model", min_length=1, max_length=255)
+    tag_names: dict[TimeClass, str] = Field(
+        default_factory=lambda: {c: c.value.capitalize() for c in TimeClass},
+        description='JSON object, e.g. {"invest": "Invest", ...}',
+    )
+    field: str = Field("lxTimeClassification", min_length=1)
+    on_unset: Literal["keep", "remove"] = Field(
+        "keep", description="What to do with an existing TIME value when a fit is unset."
+    )
+    functional_high_from: str | None = Field(
+        None, description="Lowest functional fit counted as high (default: upper half)."
+    )
+    technical_high_from: str | None = Field(
+        None, description="Lowest technical fit counted as high (default: upper half)."
+    )
+    create_missing_tags: bool = True
+    ignore_own_events: bool = True
+    fact_sheet_type: str = "Application"
+    comment: str = "lx-functions: TIME classification"
+    batch_size: int = Field(25, ge=1, le=100)
+
+    @field_validator("tag_names", mode="before")
+    @classmethod
+    def _parse_tag_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = json.loads(value)
+        return value
+
+    @field_validator("tag_names")
+    @classmethod
+    def _all_classes_named(cls, value: dict[TimeClass, str]) -> dict[TimeClass, str]:
+        missing = [c.value for c in TimeClass if not value.get(c)]
+        if missing:
+            raise ValueError(f"needs a tag name for {missing}")
+        if len(set(value.values())) != len(value):
+            raise ValueError("tag names must be distinct")
+        return value
+
+
+class WebhookSettings(BaseSettings):
+    """How incoming LeanIX webhooks are checked (env prefix ``LX_WEBHOOK_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_WEBHOOK_", extra="ignore", frozen=True)
+
+    authorization: SecretStr = Field(
+        description="The exact Authorization header LeanIX sends: the subscription's "
+        "authorizationHeader (secret)."
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=20 * 1024 * 1024)
+
+    _check_secret = field_validator("authorization")(_reject_unresolved_secret)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(cls: type[S]) -> S:
+    """Build a settings class from the environment, or raise a ConfigurationError that names
+    every missing or malformed setting by its environment variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        names: list[str] = []
+        problems: list[str] = []
+        for err in exc.errors(include_input=False, include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else ""
+            name = (prefix + field).upper()
+            names.append(name)
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigurationError(
+            "invalid configuration: " + "; ".join(problems), settings=names
+        ) from None
+    except SettingsError as exc:
+        # pydantic-settings fails before validation on undecodable JSON values; its message
+        # names the field and the source, not the value.
+        match = re.search(r'field "([^"]+)"', str(exc))
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        name = (prefix + (match.group(1) if match else "")).upper()
+        raise ConfigurationError(
+            f"invalid configuration: {name}: not valid JSON", settings=[name]
+        ) from None
