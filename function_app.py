@@ -1,0 +1,10 @@
+"""The Function App: one Blueprint per functions/ module. Nothing else belongs here."""
+
+import azure.functions as func
+
+from functions.time_reconcile import bp as time_reconcile_bp
+from functions.time_webhook import bp as time_webhook_bp
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(time_webhook_bp)
+app.register_functions(time_reconcile_bp)

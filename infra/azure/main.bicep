@@ -1,0 +1,417 @@
+// lx-functions: SAP LeanIX automation on Azure Functions (Flex Consumption, Python 3.11).
+//
+// Deploy at resource-group scope:
+//   az deployment group create -g <rg> --template-file infra/azure/main.bicep \
+//     --parameters infra/azure/main.bicepparam
+//
+// Security model:
+// - One user-assigned managed identity does everything at run time: host storage (blobs, queues,
+//   tables), deployment package download, Application Insights ingestion (Entra auth only) and
+//   Key Vault references. No storage keys, no instrumentation keys, no connection strings.
+// - Secret VALUES are never in this template or in any parameter file. The two secrets are set
+//   after deployment with `az keyvault secret set` (see README.md); the app settings hold only
+//   `@Microsoft.KeyVault(...)` references to them.
+//
+// Offline checks (tests/infra): pycep-parser syntax gate + rule asserts, checkov policy gate.
+// They do not type-check: run `az deployment group what-if` with Azure access before a release.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------
+
+@description('Short name used to build resource names (lowercase letters and digits).')
+@minLength(2)
+@maxLength(10)
+param baseName string = 'lxfn'
+
+@description('Azure region for every resource. Must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+param location string = resourceGroup().location
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+@description('LeanIX token host: a name such as "acme.leanix.net" (https is assumed) or a URL.')
+@minLength(1)
+param leanixHost string
+
+@description('NCRONTAB (6 fields: second minute hour day month day-of-week, UTC) for the TIME reconcile timer.')
+@minLength(11)
+param timeReconcileSchedule string = '0 30 2 * * *'
+
+@description('LeanIX tag group that holds the TIME classification tags.')
+@minLength(1)
+@maxLength(255)
+param timeTagGroup string = 'TIME Model'
+
+@description('Flex Consumption: upper bound of scale-out instances (40 to 1000).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Flex Consumption: memory per instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Flex Consumption: spread instances across availability zones. The region must support it (see README).')
+param zoneRedundant bool = false
+
+@description('Storage redundancy. Standard_ZRS keeps the host state available through a zone outage; use Standard_LRS where ZRS is not offered.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSkuName string = 'Standard_ZRS'
+
+@description('Log Analytics retention in days.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Optional: object id of a user or group that may set the Key Vault secrets (Key Vault Secrets Officer). Empty: no assignment; grant it yourself.')
+param secretsOfficerPrincipalId string = ''
+
+@description('Principal type of secretsOfficerPrincipalId.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param secretsOfficerPrincipalType string = 'User'
+
+// ---------------------------------------------------------------------------------------------
+// Names and constants
+// ---------------------------------------------------------------------------------------------
+
+var suffix = uniqueString(subscription().id, resourceGroup().id, baseName)
+var identityName = 'id-${baseName}-${suffix}'
+var storageAccountName = take(toLower('st${replace(baseName, '-', '')}${suffix}'), 24)
+var deploymentContainerName = 'app-package-${take(suffix, 7)}'
+var logAnalyticsName = 'log-${baseName}-${suffix}'
+var appInsightsName = 'appi-${baseName}-${suffix}'
+var keyVaultName = take('kv-${baseName}-${suffix}', 24)
+var planName = 'plan-${baseName}-${suffix}'
+var functionAppName = 'func-${baseName}-${suffix}'
+
+// Secret names in Key Vault. Only the names live here; the values are set out of band.
+var leanixApiTokenSecretName = 'leanix-api-token'
+var webhookAuthorizationSecretName = 'lx-webhook-authorization'
+
+// Built-in role definition ids (identical in every tenant).
+var roleIds = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------------------------
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: identityName
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage: host state (timers, leases) and the deployment package container
+// ---------------------------------------------------------------------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: storageAccountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: storageSkuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring: Log Analytics + workspace-based Application Insights (Entra-only ingestion)
+// ---------------------------------------------------------------------------------------------
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: logAnalyticsName
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: logRetentionInDays
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: appInsightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    DisableLocalAuth: true
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key Vault (RBAC). Holds leanix-api-token and lx-webhook-authorization, set out of band.
+// ---------------------------------------------------------------------------------------------
+
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: keyVaultName
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flex Consumption plan and the Function App
+// ---------------------------------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+    zoneRedundant: zoneRedundant
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    keyVaultReferenceIdentity: identity.id
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+  dependsOn: [
+    deploymentContainer
+  ]
+}
+
+// App settings live in a child resource so that the identity and its role assignments exist
+// before the host starts and resolves the Key Vault references. Setting this resource REPLACES
+// every app setting of the site: add new settings here, not in the portal.
+//
+// checkov applies its `Microsoft.Web/sites/config` checks, written for `config/web`, `config/logs`
+// and `config/authsettings`, to every config child. For `config/appsettings` (a plain name->value
+// map) they can never pass, so they are suppressed on this resource only, each with its reason:
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_13: App Service Authentication lives in config/authsettingsV2, not in app settings; webhooks use function keys plus the LX_WEBHOOK_AUTHORIZATION header
+  // checkov:skip=CKV_AZURE_63: HTTP logging is a config/logs property; this app logs to Application Insights
+  // checkov:skip=CKV_AZURE_65: detailed error messages are a config/logs property; not an app setting
+  // checkov:skip=CKV_AZURE_66: failed request tracing is a config/logs property; not an app setting
+  // checkov:skip=CKV_AZURE_80: .NET Framework version check; this is a Python 3.11 app and the property is not an app setting
+  // checkov:skip=CKV_AZURE_88: Azure Files mounts are config/azurestorageaccounts; Flex Consumption uses blob deployment storage instead
+  // checkov:skip=CKV_AZURE_222: public network access is a site property, skipped globally in .checkov.yaml with its reason
+  parent: functionApp
+  name: 'appsettings'
+  properties: {
+    // Host storage through the managed identity (no connection string, no key).
+    AzureWebJobsStorage__accountName: storage.name
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identity.properties.clientId
+    // Application Insights with Entra authentication (local auth is disabled on the component).
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    // lx-functions settings (lx_core/config.py).
+    LEANIX_HOST: leanixHost
+    LEANIX_API_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${leanixApiTokenSecretName})'
+    LX_WEBHOOK_AUTHORIZATION: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${webhookAuthorizationSecretName})'
+    TIME_RECONCILE_SCHEDULE: timeReconcileSchedule
+    TIME_TAG_GROUP: timeTagGroup
+  }
+  dependsOn: [
+    storageBlobDataOwner
+    storageQueueDataContributor
+    storageTableDataContributor
+    monitoringMetricsPublisher
+    keyVaultSecretsUser
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role assignments for the app identity (least privilege, scoped to the single resource)
+// ---------------------------------------------------------------------------------------------
+
+resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roleIds.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roleIds.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roleIds.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, identity.id, roleIds.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, identity.id, roleIds.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Optional: lets the operator who deploys set the two secrets (`az keyvault secret set`).
+resource keyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
+  name: guid(keyVault.id, secretsOfficerPrincipalId, roleIds.keyVaultSecretsOfficer)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
+    principalId: secretsOfficerPrincipalId
+    principalType: secretsOfficerPrincipalType
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs
+// ---------------------------------------------------------------------------------------------
+
+output functionAppName string = functionApp.name
+output defaultHostName string = functionApp.properties.defaultHostName
+@description('Base URL of the HTTP functions; append the route and ?code=<function key>.')
+output webhookUrlBase string = 'https://${functionApp.properties.defaultHostName}/api'
+output keyVaultName string = keyVault.name
+output keyVaultUri string = keyVault.properties.vaultUri
+output identityClientId string = identity.properties.clientId
+output storageAccountName string = storage.name
+output applicationInsightsName string = appInsights.name

@@ -1,0 +1,81 @@
+"""Which webhook subscriptions to create or update so LeanIX matches the config. Pure: no I/O.
+
+Subscriptions are matched by ``identifier``; only subscriptions named in the config are managed,
+everything else in the workspace is left alone. A field is compared only where the config sets
+it, so server-side defaults never show up as drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from lx_core.assumptions import SUBSCRIPTION_SECRET_FIELDS_READABLE
+from lx_core.errors import ConfigurationError
+
+SECRET_FIELDS = frozenset({"authorizationHeader"})
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """One managed subscription: what to do and which fields differ (names only, no values)."""
+
+    identifier: str
+    action: Action
+    desired: Mapping[str, Any]
+    existing_id: str | None = None
+    changed_fields: tuple[str, ...] = field(default=())
+
+
+def _normalise(name: str, value: Any) -> Any:
+    if name == "tagSets" and isinstance(value, list):
+        return sorted(tuple(sorted(str(t) for t in inner)) for inner in value)
+    return value
+
+
+def _differs(name: str, desired: Any, existing: Mapping[str, Any]) -> bool:
+    if name in SECRET_FIELDS and existing.get(name) is None:
+        # The API may not return secrets on read; then they cannot be compared (assumption).
+        return not SUBSCRIPTION_SECRET_FIELDS_READABLE
+    return bool(_normalise(name, desired) != _normalise(name, existing.get(name)))
+
+
+def plan_subscriptions(
+    desired: Sequence[Mapping[str, Any]], existing: Sequence[Mapping[str, Any]]
+) -> list[SubscriptionChange]:
+    """Compare desired subscriptions (camelCase dicts) with the workspace's, by identifier."""
+    by_identifier: dict[str, Mapping[str, Any]] = {}
+    for sub in existing:
+        ident = sub.get("identifier")
+        if not ident:
+            continue
+        if ident in by_identifier:
+            raise ConfigurationError(
+                f"the workspace has several subscriptions named {ident!r}; remove the duplicates"
+            )
+        by_identifier[ident] = sub
+    seen: set[str] = set()
+    changes: list[SubscriptionChange] = []
+    for want in desired:
+        ident = want.get("identifier")
+        if not ident:
+            raise ConfigurationError("every subscription in the config needs an identifier")
+        if ident in seen:
+            raise ConfigurationError(f"the config names subscription {ident!r} twice")
+        seen.add(ident)
+        have = by_identifier.get(ident)
+        if have is None:
+            changes.append(SubscriptionChange(ident, Action.CREATE, want))
+            continue
+        diff = tuple(k for k in want if k != "identifier" and _differs(k, want[k], have))
+        action = Action.UPDATE if diff else Action.UNCHANGED
+        changes.append(SubscriptionChange(ident, action, want, str(have.get("id")), diff))
+    return changes

@@ -1,0 +1,110 @@
+"""LeanIX webhook events, parsed at the boundary into one normalised shape.
+
+A PUSH subscription sends either the event's payload alone (``payloadMode: DEFAULT``) or the whole
+envelope (``WRAPPED_EVENT``); PULL returns envelopes. ``parse_event`` accepts all three and yields
+a ``LeanIXEvent`` so handlers never care which mode a subscription uses. Only the fields handlers
+need are modelled; everything else is ignored, because LeanIX adds fields freely.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lx_core.assumptions import PAYLOAD_TYPE_TO_EVENT
+
+
+class EventParseError(ValueError):
+    """The body is not a LeanIX event; the message names the offending field, never its value."""
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class FactSheetRef(_Lenient):
+    """The fact sheet an event is about (only what routing needs; state is re-read)."""
+
+    id: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=200)
+    rev: int | None = None
+    name: str | None = Field(default=None, max_length=10_000)
+
+
+class EventPayload(_Lenient):
+    """The ``payload`` of an event, i.e. what a DEFAULT-mode PUSH delivers as the body."""
+
+    type: str = Field(min_length=1, max_length=200)
+    id: int | str | None = None
+    user_id: str | None = Field(default=None, alias="userId", max_length=200)
+    workspace_id: str | None = Field(default=None, alias="workspaceId", max_length=200)
+    transaction_sequence_number: int | None = Field(default=None, alias="transactionSequenceNumber")
+    fact_sheet: FactSheetRef | None = Field(default=None, alias="factSheet")
+
+
+class EventEnvelope(_Lenient):
+    """The whole event (WRAPPED_EVENT mode and PULL)."""
+
+    type: str | None = Field(default=None, max_length=200)
+    id: int | str | None = None
+    user_id: str | None = Field(default=None, alias="userId", max_length=200)
+    workspace_id: str | None = Field(default=None, alias="workspaceId", max_length=200)
+    tags: list[str] = Field(default_factory=list)
+    payload: EventPayload
+
+
+class LeanIXEvent(_Lenient):
+    """One event, whatever the delivery mode."""
+
+    event_type: str
+    """The webhook event type, e.g. ``FACT_SHEET_UPDATED``; the payload class name if unknown."""
+    payload_type: str
+    user_id: str | None = None
+    workspace_id: str | None = None
+    event_id: str | None = None
+    fact_sheet: FactSheetRef | None = None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        problems.append(f"{where}: {err['msg']}")
+    return "; ".join(problems[:5])
+
+
+def parse_event(body: object) -> LeanIXEvent:
+    """Normalise a decoded JSON body into a ``LeanIXEvent`` or raise ``EventParseError``."""
+    if not isinstance(body, Mapping):
+        raise EventParseError("body: expected a JSON object")
+    data: Mapping[str, Any] = body
+    try:
+        if "payload" in data:
+            raw_payload = data["payload"]
+            if isinstance(raw_payload, str):
+                # Older specs type the envelope's payload as a string of JSON.
+                try:
+                    raw_payload = json.loads(raw_payload)
+                except ValueError:
+                    raise EventParseError("payload: not valid JSON") from None
+            envelope = EventEnvelope.model_validate({**data, "payload": raw_payload})
+            payload = envelope.payload
+            user_id = envelope.user_id or payload.user_id
+            workspace_id = envelope.workspace_id or payload.workspace_id
+            event_id = envelope.id
+        else:
+            payload = EventPayload.model_validate(data)
+            user_id, workspace_id, event_id = payload.user_id, payload.workspace_id, payload.id
+    except ValidationError as exc:
+        raise EventParseError(_describe(exc)) from None
+    return LeanIXEvent(
+        event_type=PAYLOAD_TYPE_TO_EVENT.get(payload.type, payload.type),
+        payload_type=payload.type,
+        user_id=user_id,
+        workspace_id=workspace_id,
+        event_id=None if event_id is None else str(event_id),
+        fact_sheet=payload.fact_sheet,
+    )
