@@ -248,7 +248,9 @@ class TimeTagger:
         def decide_patches(node: Mapping[str, Any]) -> list[Patch] | None:
             decision = self._decide(ctx, node)
             verdict.append(decision)
-            return None if decision is None else _patches(decision, ctx.target)
+            if decision is None or not decision.needs_write:
+                return None
+            return _patches(decision, ctx.target)
 
         result = read_modify_write(
             self._client.graphql,

@@ -1,0 +1,134 @@
+"""Every unverified LeanIX API assumption the client relies on, as named constants.
+
+These are the places to check against a real workspace. Each constant cites the section of
+``shared/reference/leanix-api.md`` it comes from and its evidence marker there:
+[V] verified in LeanIX documentation or code, [V3] seen only in third-party code that calls the
+real API, [I] inferred, [U] unknown. The client imports from here instead of repeating literals, so
+correcting an assumption is a one-line change.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Authentication (§1) ------------------------------------------------------------------------
+
+#: §1.1 [V3]: the token endpoint answers 400/401 for a refused API token (never retried).
+TOKEN_REFUSED_STATUSES: Final[frozenset[int]] = frozenset({400, 401})
+
+#: §1.1 [I]: a client_credentials exchange has no side effect, so it is retried like a GET.
+TOKEN_EXCHANGE_IS_IDEMPOTENT: Final[bool] = True
+
+#: §1.2 [V]: "the token is valid for 3600 seconds"; used only when neither ``exp`` nor
+#: ``expires_in`` is present.
+DEFAULT_TOKEN_LIFETIME_SECONDS: Final[int] = 3600
+
+#: §1.3/§1.4 [V3] claim name; [I] on its format: scheme + host, no path, e.g.
+#: ``https://acme.leanix.net``. A path is dropped; a non-http(s) value is rejected.
+INSTANCE_URL_CLAIM: Final[str] = "instanceUrl"
+
+#: §1.3 [I]: instanceUrl uses https whenever the configured host does (a downgrade to http would
+#: send the bearer token in clear text, so it is refused).
+INSTANCE_URL_MUST_KEEP_HTTPS: Final[bool] = True
+
+#: §1.3 [V3]: JSON paths (not flat claim names) of the identity claims.
+WORKSPACE_ID_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "permission", "workspaceId")
+WORKSPACE_NAME_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "permission", "workspaceName")
+PRINCIPAL_ID_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "id")
+
+# --- Rate limits and retries (§0.3) -------------------------------------------------------------
+
+#: §0.3 [V]: 1,800 requests per minute per user; LeanIXSettings caps requests_per_minute there.
+RATE_LIMIT_PER_MINUTE: Final[int] = 1800
+
+#: §0.3 [V] for 429 ("might contain Retry-After", in seconds); [I] that 502/503/504 may carry it
+#: too, and [I] that it may be an HTTP-date (RFC 9110 allows both forms).
+RETRY_AFTER_ON_5XX: Final[bool] = True
+RETRY_AFTER_ACCEPTS_HTTP_DATE: Final[bool] = True
+
+# --- GraphQL (§2) -------------------------------------------------------------------------------
+
+GRAPHQL_PATH: Final[str] = "/services/pathfinder/v1/graphql"
+
+#: §2.8 [V3]: where an error's type sits; both places are checked, in this order.
+ERROR_TYPE_PATHS: Final[tuple[tuple[str, ...], ...]] = (("extensions", "errorType"), ("errorType",))
+
+#: §2.6 [V3]: the error type of a stale ``rev``.
+REVISION_CLASH_ERROR_TYPE: Final[str] = "REVISION_CLASH"
+
+#: §2.8 [I]: business and validation errors come back with HTTP 200 and an ``errors`` array.
+GRAPHQL_ERRORS_WITH_HTTP_200: Final[bool] = True
+
+#: §2.6 [V]: input and scalar type names used in variable declarations of updateFactSheet.
+PATCH_INPUT_TYPE: Final[str] = "Patch"
+REV_SCALAR_TYPE: Final[str] = "Long"
+
+#: §2.2 [I]: the input type of ``allFactSheets(filter:)``. Only the literal form
+#: ``filter: {facetFilters: [...]}`` is verified; declaring it as a variable needs the type name.
+FILTER_INPUT_TYPE: Final[str] = "FilterInput"
+
+#: §2.2 [V]: facet key that filters by fact sheet type.
+FACT_SHEET_TYPES_FACET_KEY: Final[str] = "FactSheetTypes"
+
+#: §2.2 [U]: the maximum ``first`` is unknown; 100 is what SAP's own notes use.
+DEFAULT_PAGE_SIZE: Final[int] = 100
+
+#: §2.3 [I]: an unknown or inaccessible id answers ``factSheet: null``, not a typed error.
+MISSING_FACT_SHEET_IS_NULL: Final[bool] = True
+
+# --- Tags (§2.7) --------------------------------------------------------------------------------
+
+#: §2.7 [V3]: ``allTagGroups`` takes no filter we rely on, and one page holds all groups.
+ALL_TAG_GROUPS_UNPAGED: Final[bool] = True
+
+#: §2.7 [V]: ``allTags(filter: {tagGroupName: ...})``; [I] that it matches the name exactly, so
+#: the answer is also filtered by group id on our side.
+TAG_FILTER_BY_GROUP_NAME: Final[bool] = True
+
+#: §2.7 [V]: ``mode`` and ``restrictToFactSheetTypes`` of upsertTagGroup are enum literals
+#: (``mode:SINGLE, restrictToFactSheetTypes:Application``); their variable type names are [U], so
+#: they are written inline after validation instead of being declared as variables.
+TAG_GROUP_MODES: Final[frozenset[str]] = frozenset({"SINGLE", "MULTIPLE"})
+
+#: §2.7 [I]: ``description`` and ``color`` of upsertTag are Strings.
+UPSERT_TAG_OPTIONAL_ARGS_ARE_STRINGS: Final[bool] = True
+
+# --- Data model (§2.4, §2.5) --------------------------------------------------------------------
+
+#: §2.5 [I]: standard GraphQL introspection (``__type``) works on Pathfinder, and the enum values
+#: of a single-select field come back in the workspace's configured order (worst to best).
+VALUE_ORDER_FROM_INTROSPECTION: Final[bool] = True
+
+# --- Webhooks (§0.2, §4) ------------------------------------------------------------------------
+
+WEBHOOKS_PATH: Final[str] = "/services/webhooks/v1"
+
+#: §4.3 [I]: ``PullEvent.event`` is typed string in both generated clients but shown as an object in
+#: the docs; both are accepted.
+PULL_EVENT_MAY_BE_JSON_STRING: Final[bool] = True
+
+#: §4.3 [I]: a PULL with ``autoCommit=true`` moves the cursor, so replaying it could lose a batch;
+#: it is therefore not retried after a read timeout or 5xx.
+PULL_WITH_AUTO_COMMIT_IS_IDEMPOTENT: Final[bool] = False
+
+#: §4.1 [V]: the delivery log's page size limit.
+MAX_DELIVERIES_PAGE_SIZE: Final[int] = 100
+
+#: §4.2 [V]: fields the server sets; never sent back on create or update.
+SUBSCRIPTION_READ_ONLY_FIELDS: Final[frozenset[str]] = frozenset(
+    {"userId", "createdAt", "lastDeliveryStatus", "errorCount", "firstTimeDeliveryFailed"}
+)
+
+#: §4.6: payload ``type`` → event type. [V] Created/Updated; [V3] Deleted/Archived. That the
+#: pairing follows the naming pattern (``FactSheetXEvent`` ↔ ``FACT_SHEET_X``) is [I].
+PAYLOAD_TYPE_TO_EVENT: Final[dict[str, str]] = {
+    "FactSheetCreatedEvent": "FACT_SHEET_CREATED",
+    "FactSheetUpdatedEvent": "FACT_SHEET_UPDATED",
+    "FactSheetArchivedEvent": "FACT_SHEET_ARCHIVED",
+    "FactSheetDeletedEvent": "FACT_SHEET_DELETED",
+}
+
+#: §4.2 [U]: whether GET returns a subscription's ``authorizationHeader``. Assumed not, so a
+#: missing value on read cannot be compared and the secret is re-sent on apply (safe, not
+#: minimal). Set True once a real workspace shows it is returned.
+SUBSCRIPTION_SECRET_FIELDS_READABLE: Final[bool] = False

@@ -1,0 +1,50 @@
+"""What the Functions worker will index: routes, methods, auth levels, timer schedules, retries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.indexed_app import indexed_functions
+
+
+def _bindings(name: str) -> list[dict[str, Any]]:
+    raw = json.loads(indexed_functions()[name].get_function_json())
+    return list(raw["bindings"])
+
+
+def test_exactly_the_expected_functions_are_registered() -> None:
+    assert set(indexed_functions()) == {"time_webhook", "time_reconcile"}
+
+
+def test_time_webhook_route_method_and_auth_level() -> None:
+    trigger = next(b for b in _bindings("time_webhook") if b["type"] == "httpTrigger")
+    assert trigger["route"] == "leanix/time"
+    assert trigger["methods"] == ["POST"]
+    assert trigger["authLevel"] == "FUNCTION"
+
+
+def test_time_reconcile_schedule_comes_from_an_app_setting_with_retry() -> None:
+    fn = indexed_functions()["time_reconcile"]
+    trigger = next(b for b in _bindings("time_reconcile") if b["type"] == "timerTrigger")
+    assert trigger["schedule"] == "%TIME_RECONCILE_SCHEDULE%"
+    assert trigger["runOnStartup"] is False
+    policy = fn.get_settings_dict("retry_policy")
+    assert policy is not None
+    assert policy["strategy"] == "exponential_backoff"
+    assert policy["max_retry_count"] == "2"
+
+
+def test_importing_the_app_loads_no_leanix_client_code() -> None:
+    """Cold start: lx_core's client (requests, pydantic) is imported lazily, at first call."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, function_app; "
+        "print(sorted(m for m in sys.modules if m.startswith(('lx_core', 'pydantic', 'requests'))))"
+    )
+    out = subprocess.run(  # noqa: S603 - our interpreter, fixed code
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "[]"
