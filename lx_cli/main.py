@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,11 +14,19 @@ from rich.table import Table
 
 from lx_cli.settings_file import load_settings_file
 
+if TYPE_CHECKING:
+    from lx_core.decisions.subscriptions import SubscriptionChange
+    from lx_core.jobs.subscriptions import SubscriptionManager
+
 app = typer.Typer(
     help="Operate lx-functions: LeanIX automation on Azure Functions.", no_args_is_help=True
 )
 time_app = typer.Typer(help="Gartner TIME classification of Applications.", no_args_is_help=True)
 app.add_typer(time_app, name="time")
+config_app = typer.Typer(
+    help="The LeanIX side as code: webhook subscriptions.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
 
 console = Console(stderr=True)
 out = Console()
@@ -144,6 +152,72 @@ def time_tag(fact_sheet_id: Annotated[str, typer.Argument(help="The Application'
             }
         )
     )
+
+
+ConfigFile = Annotated[Path, typer.Option("--file", help="Subscriptions config (JSON).")]
+ResendSecrets = Annotated[
+    bool,
+    typer.Option(
+        "--resend-secrets",
+        help="Send authorizationHeader even where LeanIX's read does not return it to compare.",
+    ),
+]
+
+
+def _plan_table(changes: list[SubscriptionChange], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("identifier", "action", "changed fields", "not verifiable"):
+        table.add_column(column)
+    for change in changes:
+        table.add_row(
+            change.identifier,
+            change.action.value,
+            ", ".join(change.changed_fields) or "-",
+            ", ".join(change.unverifiable_fields) or "-",
+        )
+    return table
+
+
+def _manager_and_plan(
+    file: Path, resend_secrets: bool
+) -> tuple[SubscriptionManager, list[SubscriptionChange]]:
+    import os
+
+    from lx_core import runtime
+    from lx_core.jobs.subscriptions import SubscriptionManager
+
+    manager = SubscriptionManager(runtime.leanix_client())
+    desired = manager.load(file, os.environ)
+    return manager, manager.plan(desired, resend_secrets=resend_secrets)
+
+
+@config_app.command("plan")
+def config_plan(
+    file: ConfigFile = Path("infra/leanix/webhooks.json"), resend_secrets: ResendSecrets = False
+) -> None:
+    """Show what `apply` would create or update (by identifier); writes nothing."""
+    from lx_core.errors import LeanIXError
+
+    try:
+        _, changes = _manager_and_plan(file, resend_secrets)
+    except LeanIXError as exc:
+        raise _fail(exc) from None
+    out.print(_plan_table(changes, "webhook subscriptions: plan"))
+
+
+@config_app.command("apply")
+def config_apply(
+    file: ConfigFile = Path("infra/leanix/webhooks.json"), resend_secrets: ResendSecrets = False
+) -> None:
+    """Create or update the subscriptions in the file; unchanged ones are not written."""
+    from lx_core.errors import LeanIXError
+
+    try:
+        manager, changes = _manager_and_plan(file, resend_secrets)
+        applied = manager.apply(changes)
+    except LeanIXError as exc:
+        raise _fail(exc) from None
+    out.print(_plan_table([a.change for a in applied], "webhook subscriptions: applied"))
 
 
 def main() -> None:

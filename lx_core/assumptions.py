@@ -128,7 +128,7 @@ PAYLOAD_TYPE_TO_EVENT: Final[dict[str, str]] = {
     "FactSheetDeletedEvent": "FACT_SHEET_DELETED",
 }
 
-#: §4.2 [U]: whether GET returns a subscription's ``authorizationHeader``. Assumed not, so a
-#: missing value on read cannot be compared and the secret is re-sent on apply (safe, not
-#: minimal). Set True once a real workspace shows it is returned.
-SUBSCRIPTION_SECRET_FIELDS_READABLE: Final[bool] = False
+#: §4.2 [U]: whether GET returns a subscription's ``authorizationHeader``. Not assumed either
+#: way: where the read carries it, it is compared; where not, plans report it as unverifiable
+#: and ``lx config apply --resend-secrets`` sends it anyway.
+SUBSCRIPTION_SECRET_FIELDS: Final[frozenset[str]] = frozenset({"authorizationHeader"})

@@ -2,7 +2,8 @@
 
 Subscriptions are matched by ``identifier``; only subscriptions named in the config are managed,
 everything else in the workspace is left alone. A field is compared only where the config sets
-it, so server-side defaults never show up as drift.
+it, so server-side defaults never show up as drift. A secret the read does not return cannot be
+compared: it is reported as unverifiable and resent only when asked.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from lx_core.assumptions import SUBSCRIPTION_SECRET_FIELDS_READABLE
+from lx_core.assumptions import SUBSCRIPTION_SECRET_FIELDS
 from lx_core.errors import ConfigurationError
-
-SECRET_FIELDS = frozenset({"authorizationHeader"})
 
 
 class Action(StrEnum):
@@ -33,6 +32,7 @@ class SubscriptionChange:
     desired: Mapping[str, Any]
     existing_id: str | None = None
     changed_fields: tuple[str, ...] = field(default=())
+    unverifiable_fields: tuple[str, ...] = field(default=())
 
 
 def _normalise(name: str, value: Any) -> Any:
@@ -41,15 +41,11 @@ def _normalise(name: str, value: Any) -> Any:
     return value
 
 
-def _differs(name: str, desired: Any, existing: Mapping[str, Any]) -> bool:
-    if name in SECRET_FIELDS and existing.get(name) is None:
-        # The API may not return secrets on read; then they cannot be compared (assumption).
-        return not SUBSCRIPTION_SECRET_FIELDS_READABLE
-    return bool(_normalise(name, desired) != _normalise(name, existing.get(name)))
-
-
 def plan_subscriptions(
-    desired: Sequence[Mapping[str, Any]], existing: Sequence[Mapping[str, Any]]
+    desired: Sequence[Mapping[str, Any]],
+    existing: Sequence[Mapping[str, Any]],
+    *,
+    resend_secrets: bool = False,
 ) -> list[SubscriptionChange]:
     """Compare desired subscriptions (camelCase dicts) with the workspace's, by identifier."""
     by_identifier: dict[str, Mapping[str, Any]] = {}
@@ -75,7 +71,21 @@ def plan_subscriptions(
         if have is None:
             changes.append(SubscriptionChange(ident, Action.CREATE, want))
             continue
-        diff = tuple(k for k in want if k != "identifier" and _differs(k, want[k], have))
+        diff: list[str] = []
+        unverifiable: list[str] = []
+        for name, value in want.items():
+            if name == "identifier":
+                continue
+            if name in SUBSCRIPTION_SECRET_FIELDS and have.get(name) is None:
+                unverifiable.append(name)
+                if resend_secrets:
+                    diff.append(name)
+            elif _normalise(name, value) != _normalise(name, have.get(name)):
+                diff.append(name)
         action = Action.UPDATE if diff else Action.UNCHANGED
-        changes.append(SubscriptionChange(ident, action, want, str(have.get("id")), diff))
+        changes.append(
+            SubscriptionChange(
+                ident, action, want, str(have.get("id")), tuple(diff), tuple(unverifiable)
+            )
+        )
     return changes

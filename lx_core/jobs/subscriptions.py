@@ -1,0 +1,130 @@
+"""Webhook subscriptions as code: read the config file, plan against LeanIX, apply the plan.
+
+The config (``infra/leanix/webhooks.json``) names subscriptions by ``identifier``; ``${NAME}``
+placeholders come from the environment, so URLs, function keys and secrets never live in the
+file, and ``callbackFile`` inlines a JavaScript callback kept next to it. Applying is
+idempotent: unchanged subscriptions are not written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from lx_core.decisions.subscriptions import Action, SubscriptionChange, plan_subscriptions
+from lx_core.errors import ConfigurationError
+from lx_core.leanix.client import LeanIXClient
+from lx_core.leanix.webhooks import Subscription
+
+DEFAULT_FILE = Path("infra/leanix/webhooks.json")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _interpolate(value: Any, environ: Mapping[str, str], missing: set[str]) -> Any:
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ or not environ[name]:
+                missing.add(name)
+                return ""
+            return environ[name]
+
+        return _PLACEHOLDER.sub(sub, value)
+    if isinstance(value, list):
+        return [_interpolate(v, environ, missing) for v in value]
+    if isinstance(value, dict):
+        return {k: _interpolate(v, environ, missing) for k, v in value.items()}
+    return value
+
+
+def load_desired(
+    path: Path, environ: Mapping[str, str], *, workspace_id: str
+) -> list[dict[str, Any]]:
+    """The subscriptions the file asks for, as LeanIX API bodies (camelCase, no id)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ConfigurationError(f"{path} is not valid JSON: {exc}") from None
+    entries = data.get("subscriptions") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigurationError(f"{path} needs a top-level 'subscriptions' list")
+    missing: set[str] = set()
+    desired: list[dict[str, Any]] = []
+    for index, raw in enumerate(entries):
+        if not isinstance(raw, dict):
+            raise ConfigurationError(f"{path}: subscription #{index} is not an object")
+        entry = {k: v for k, v in raw.items() if not k.startswith("$")}
+        callback_file = entry.pop("callbackFile", None)
+        if callback_file is not None:
+            try:
+                entry["callback"] = (path.parent / str(callback_file)).read_text(encoding="utf-8")
+            except OSError:
+                raise ConfigurationError(
+                    f"{path}: subscription #{index}: cannot read callbackFile {callback_file}"
+                ) from None
+        entry = _interpolate(entry, environ, missing)
+        entry.setdefault("workspaceId", workspace_id)
+        try:
+            model = Subscription.model_validate(entry)
+        except ValidationError as exc:
+            where = entry.get("identifier", f"#{index}")
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                for e in exc.errors(include_input=False, include_url=False)
+            )
+            raise ConfigurationError(f"{path}: subscription {where}: {problems}") from None
+        desired.append({k: v for k, v in model.to_api(include_id=False).items() if k in entry})
+    if missing:
+        raise ConfigurationError(
+            f"{path} needs these environment variables: {sorted(missing)}", settings=sorted(missing)
+        )
+    return desired
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    change: SubscriptionChange
+    subscription_id: str | None
+
+
+class SubscriptionManager:
+    """Plans and applies webhook subscriptions for one workspace."""
+
+    def __init__(self, client: LeanIXClient) -> None:
+        self._client = client
+
+    def load(self, path: Path, environ: Mapping[str, str]) -> list[dict[str, Any]]:
+        return load_desired(path, environ, workspace_id=self._client.claims.workspace_id or "")
+
+    def plan(
+        self, desired: list[dict[str, Any]], *, resend_secrets: bool = False
+    ) -> list[SubscriptionChange]:
+        existing = [s.to_api() for s in self._client.webhooks.list_subscriptions()]
+        return plan_subscriptions(desired, existing, resend_secrets=resend_secrets)
+
+    def apply(self, changes: list[SubscriptionChange]) -> list[AppliedChange]:
+        """Create or update what the plan says; unchanged subscriptions cost nothing."""
+        applied: list[AppliedChange] = []
+        webhooks = self._client.webhooks
+        for change in changes:
+            if change.action is Action.CREATE:
+                created = webhooks.create(Subscription.model_validate(change.desired))
+                applied.append(AppliedChange(change, created.id))
+            elif change.action is Action.UPDATE:
+                assert change.existing_id is not None
+                current = webhooks.get(change.existing_id).to_api()
+                merged = {**current, **change.desired, "id": change.existing_id}
+                updated = webhooks.update(Subscription.model_validate(merged))
+                applied.append(AppliedChange(change, updated.id))
+            else:
+                applied.append(AppliedChange(change, change.existing_id))
+        return applied

@@ -1,0 +1,88 @@
+"""Webhook subscriptions as code: the config loader and the idempotent plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lx_core.decisions.subscriptions import Action, plan_subscriptions
+from lx_core.errors import ConfigurationError
+from lx_core.jobs.subscriptions import DEFAULT_FILE, load_desired
+
+ENV = {
+    "LX_FUNCTIONS_BASE_URL": "https://fn.example.net",
+    "LX_FUNCTION_KEY": "k1",
+    "LX_WEBHOOK_AUTHORIZATION": "Bearer s1",
+}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def desired() -> list[dict[str, Any]]:
+    return load_desired(ROOT / DEFAULT_FILE, ENV, workspace_id="ws-1")
+
+
+def test_the_shipped_config_loads_with_placeholders_and_callback_filled() -> None:
+    [sub] = desired()
+    assert sub["identifier"] == "lx-functions-time"
+    assert sub["targetUrl"] == "https://fn.example.net/api/leanix/time?code=k1"
+    assert sub["authorizationHeader"] == "Bearer s1"
+    assert sub["workspaceId"] == "ws-1"
+    assert "delivery.active" in sub["callback"]
+    assert ["pathfinder", "FACT_SHEET_UPDATED"] in sub["tagSets"]
+
+
+def test_missing_placeholders_are_named_together() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_desired(ROOT / DEFAULT_FILE, {"LX_FUNCTION_KEY": "k"}, workspace_id="ws")
+    assert "LX_FUNCTIONS_BASE_URL" in str(info.value)
+    assert "LX_WEBHOOK_AUTHORIZATION" in str(info.value)
+
+
+def test_invalid_entries_name_the_subscription_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"subscriptions": [{"identifier": "x", "deliveryType": "SMOKE"}]}))
+    with pytest.raises(ConfigurationError, match=r"subscription x: deliveryType"):
+        load_desired(path, {}, workspace_id="ws")
+    path.write_text("{")
+    with pytest.raises(ConfigurationError, match="not valid JSON"):
+        load_desired(path, {}, workspace_id="ws")
+
+
+def test_plan_creates_then_reports_unchanged() -> None:
+    want = desired()
+    [create] = plan_subscriptions(want, [])
+    assert create.action is Action.CREATE
+    existing = [{**want[0], "id": "sub-1", "errorCount": 3}]
+    [same] = plan_subscriptions(want, existing)
+    assert same.action is Action.UNCHANGED and same.existing_id == "sub-1"
+
+
+def test_plan_ignores_tag_set_order_but_sees_real_drift() -> None:
+    want = desired()
+    reordered = {**want[0], "id": "s", "tagSets": list(reversed(want[0]["tagSets"]))}
+    assert plan_subscriptions(want, [reordered])[0].action is Action.UNCHANGED
+    drifted = {**want[0], "id": "s", "targetUrl": "https://old", "active": False}
+    change = plan_subscriptions(want, [drifted])[0]
+    assert change.action is Action.UPDATE
+    assert set(change.changed_fields) == {"targetUrl", "active"}
+
+
+def test_unreadable_secret_is_unverifiable_unless_resent() -> None:
+    want = desired()
+    without_secret = {k: v for k, v in want[0].items() if k != "authorizationHeader"} | {"id": "s"}
+    change = plan_subscriptions(want, [without_secret])[0]
+    assert change.action is Action.UNCHANGED
+    assert change.unverifiable_fields == ("authorizationHeader",)
+    forced = plan_subscriptions(want, [without_secret], resend_secrets=True)[0]
+    assert forced.action is Action.UPDATE and forced.changed_fields == ("authorizationHeader",)
+
+
+def test_plan_refuses_ambiguity() -> None:
+    want = desired()
+    with pytest.raises(ConfigurationError, match="several"):
+        plan_subscriptions(want, [{**want[0], "id": "a"}, {**want[0], "id": "b"}])
+    with pytest.raises(ConfigurationError, match="twice"):
+        plan_subscriptions(want + want, [])
