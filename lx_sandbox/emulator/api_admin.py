@@ -1,0 +1,255 @@
+"""Admin, inspection and seeding routes under ``/_sandbox`` (no LeanIX auth; loopback only).
+
+Tests and the demo use these instead of reaching into the server's memory, so the emulator can
+just as well run in another process (``python -m lx_sandbox.emulator``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from lx_sandbox.emulator.core import resolve_seed
+from lx_sandbox.emulator.events import fact_sheet_json
+from lx_sandbox.emulator.http_util import json_body
+from lx_sandbox.emulator.seed import generate_workspace, load_fixture
+
+if TYPE_CHECKING:
+    from lx_sandbox.emulator.core import Emulator
+
+JsonDict = dict[str, Any]
+PREFIX = "/_sandbox"
+
+
+def _bad(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def routes(emu: Emulator) -> list[Route]:
+    """The admin routes bound to ``emu``."""
+
+    def summary() -> JsonDict:
+        ws = emu.ws
+        counts: dict[str, int] = {}
+        for fs in ws.fact_sheets.values():
+            counts[fs.type] = counts.get(fs.type, 0) + 1
+        return {
+            "url": emu.base_url,
+            "workspace": {"id": ws.id, "name": ws.name},
+            "account": {"id": ws.account_id, "name": ws.account_name},
+            "users": [
+                {"id": u.id, "username": u.username, "token": u.token, "technical": u.technical}
+                for u in ws.users_by_id.values()
+            ],
+            "tagGroups": [
+                {
+                    "id": g.id,
+                    "name": g.name,
+                    "shortName": g.short_name,
+                    "mode": g.mode,
+                    "restrictToFactSheetTypes": g.restrict_to,
+                    "tags": [
+                        {"id": t, "name": ws.tags[t].name, "color": ws.tags[t].color}
+                        for t in g.tag_ids
+                    ],
+                }
+                for g in ws.tag_groups.values()
+            ],
+            "factSheetCounts": counts,
+            "dataModel": ws.data_model,
+        }
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "url": emu.base_url})
+
+    async def workspace(_request: Request) -> Response:
+        return JSONResponse(summary())
+
+    async def reset(_request: Request) -> Response:
+        emu.reset()
+        return JSONResponse(summary())
+
+    async def seed(request: Request) -> Response:
+        body, problem = await json_body(request)
+        if problem is not None:
+            return problem
+        if not isinstance(body, dict):
+            return _bad("expected a JSON object")
+        try:
+            if "document" in body:
+                doc = body["document"]
+            elif "generated" in body:
+                gen = body["generated"] or {}
+                doc = generate_workspace(
+                    int(gen.get("applications", 100)), int(gen.get("seed", 42))
+                )
+            elif "fixture" in body:
+                name = str(body["fixture"])
+                doc = load_fixture(name) if name.endswith(".json") else resolve_seed(name)
+            else:
+                doc = resolve_seed(emu.config.seed, emu.config.generated_seed)
+            emu.load(doc, body.get("dataModel"))
+        except (ValueError, KeyError, TypeError) as exc:
+            return _bad(f"invalid seed: {exc}")
+        return JSONResponse(summary())
+
+    async def data_model(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(emu.ws.data_model)
+        body, problem = await json_body(request)
+        if problem is not None:
+            return problem
+        if not isinstance(body, dict):
+            return _bad("expected {type: {field: [values...] | null}}")
+        try:
+            emu.override_data_model(body)
+        except ValueError as exc:
+            return _bad(str(exc))
+        return JSONResponse(emu.ws.data_model)
+
+    async def fact_sheet(request: Request) -> Response:
+        fs = emu.ws.fact_sheets.get(request.path_params["id"])
+        if fs is None:
+            return _bad("no such fact sheet", 404)
+        doc = fact_sheet_json(emu.ws, fs)
+        doc["values"] = dict(fs.fields)
+        doc["tagIds"] = list(fs.tag_ids)
+        return JSONResponse(doc)
+
+    async def fact_sheets(request: Request) -> Response:
+        fs_type = request.query_params.get("type")
+        offset = int(request.query_params.get("offset", "0"))
+        limit = int(request.query_params.get("limit", "100"))
+        items = [
+            fs for fs in emu.ws.iter_after(fs_type, 0) if fs_type is None or fs.type == fs_type
+        ]
+        page = items[offset : offset + limit]
+        return JSONResponse(
+            {
+                "total": len(items),
+                "factSheets": [
+                    {
+                        "id": fs.id,
+                        "type": fs.type,
+                        "name": fs.name,
+                        "rev": fs.rev,
+                        "status": fs.status,
+                        "values": dict(fs.fields),
+                        "tagIds": list(fs.tag_ids),
+                    }
+                    for fs in page
+                ],
+            }
+        )
+
+    async def events(request: Request) -> Response:
+        since = int(request.query_params.get("since", "0"))
+        limit = int(request.query_params.get("limit", "1000"))
+        tag = request.query_params.get("tag")
+        selected = [
+            {"offset": e.offset, "event": e.envelope}
+            for e in emu.events.events[since:]
+            if tag is None or tag in e.tags
+        ][:limit]
+        return JSONResponse(
+            {"events": selected, "total": len(selected), "endOffset": emu.events.end_offset}
+        )
+
+    async def deliveries(request: Request) -> Response:
+        sub_id = request.query_params.get("subscriptionId")
+        items = [d for d in emu.dispatcher.log if sub_id is None or d["subscriptionId"] == sub_id]
+        return JSONResponse(
+            {"deliveries": items, "total": len(items), "pending": emu.dispatcher.pending}
+        )
+
+    async def wait_deliveries(request: Request) -> Response:
+        timeout = float(request.query_params.get("timeout", "10"))
+        idle = await emu.dispatcher.wait_idle(timeout)
+        return JSONResponse({"idle": idle, "pending": emu.dispatcher.pending})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            emu.faults.clear()
+            return JSONResponse(emu.faults.to_json())
+        if request.method == "PUT":
+            body, problem = await json_body(request)
+            if problem is not None:
+                return problem
+            try:
+                emu.faults.load(body if isinstance(body, dict) else {})
+            except (ValueError, TypeError) as exc:
+                return _bad(str(exc))
+        return JSONResponse(emu.faults.to_json())
+
+    async def fault_rule(request: Request) -> Response:
+        body, problem = await json_body(request)
+        if problem is not None:
+            return problem
+        try:
+            rule = emu.faults.add_rule(body if isinstance(body, dict) else {})
+        except (ValueError, TypeError) as exc:
+            return _bad(str(exc))
+        return JSONResponse(rule.to_json())
+
+    async def config(request: Request) -> Response:
+        settings = emu.dispatcher.settings
+        if request.method == "PUT":
+            body, problem = await json_body(request)
+            if problem is not None:
+                return problem
+            if not isinstance(body, dict):
+                return _bad("expected a JSON object")
+            if body.get("maxPageSize") is not None:
+                emu.max_page_size = int(body["maxPageSize"])
+            if body.get("tokenLifetimeSeconds") is not None:
+                emu.faults.token_lifetime = float(body["tokenLifetimeSeconds"])
+            delivery = body.get("delivery") or {}
+            if delivery.get("maxAttempts") is not None:
+                settings.max_attempts = int(delivery["maxAttempts"])
+            if delivery.get("backoffSeconds") is not None:
+                settings.backoff_s = float(delivery["backoffSeconds"])
+            if delivery.get("maxBackoffSeconds") is not None:
+                settings.max_backoff_s = float(delivery["maxBackoffSeconds"])
+        return JSONResponse(
+            {
+                "maxPageSize": emu.max_page_size,
+                "tokenLifetimeSeconds": emu.token_lifetime,
+                "delivery": {
+                    "maxAttempts": settings.max_attempts,
+                    "backoffSeconds": settings.backoff_s,
+                    "maxBackoffSeconds": settings.max_backoff_s,
+                    "concurrency": settings.concurrency,
+                    "timeoutSeconds": settings.timeout_s,
+                },
+            }
+        )
+
+    async def stats(request: Request) -> Response:
+        if request.method == "DELETE":
+            emu.stats.reset()
+        return JSONResponse(emu.stats.to_json())
+
+    async def expire_tokens(_request: Request) -> Response:
+        emu.tokens.revoke_all()
+        return JSONResponse({"revoked": True})
+
+    return [
+        Route(f"{PREFIX}/health", health, methods=["GET"]),
+        Route(f"{PREFIX}/workspace", workspace, methods=["GET"]),
+        Route(f"{PREFIX}/reset", reset, methods=["POST"]),
+        Route(f"{PREFIX}/seed", seed, methods=["POST"]),
+        Route(f"{PREFIX}/datamodel", data_model, methods=["GET", "PUT"]),
+        Route(f"{PREFIX}/factsheets", fact_sheets, methods=["GET"]),
+        Route(f"{PREFIX}/factsheets/{{id}}", fact_sheet, methods=["GET"]),
+        Route(f"{PREFIX}/events", events, methods=["GET"]),
+        Route(f"{PREFIX}/deliveries", deliveries, methods=["GET"]),
+        Route(f"{PREFIX}/deliveries/wait", wait_deliveries, methods=["POST"]),
+        Route(f"{PREFIX}/faults", faults, methods=["GET", "PUT", "DELETE"]),
+        Route(f"{PREFIX}/faults/rules", fault_rule, methods=["POST"]),
+        Route(f"{PREFIX}/config", config, methods=["GET", "PUT"]),
+        Route(f"{PREFIX}/stats", stats, methods=["GET", "DELETE"]),
+        Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
+    ]

@@ -1,0 +1,35 @@
+"""Constructor configuration of a sandbox server (everything a test may want to pin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class SandboxConfig:
+    """Settings of one emulator instance.
+
+    ``seed`` is ``"demo"`` (the shipped fixture), ``"generated:N"`` (N Applications, RNG seed
+    ``generated_seed``), ``"empty"`` (users and the TIME tag group only) or a seed document.
+    ``faults`` uses the ``/_sandbox/faults`` JSON form.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    https: bool = False
+    cert_file: str | Path | None = None
+    seed: str | dict[str, Any] = "demo"
+    generated_seed: int = 42
+    data_model: dict[str, Any] | None = None
+    token_lifetime_seconds: float = 3600.0
+    max_page_size: int = 10000
+    faults: dict[str, Any] = field(default_factory=dict)
+    fault_seed: int = 0
+    delivery_max_attempts: int = 5
+    delivery_backoff_seconds: float = 0.5
+    delivery_max_backoff_seconds: float = 30.0
+    delivery_concurrency: int = 16
+    delivery_timeout_seconds: float = 10.0
+    log_level: str = "warning"

@@ -1,0 +1,127 @@
+"""The emulator's composition root: one workspace plus everything that serves it.
+
+HTTP route modules receive this object; nothing else holds global state, so several servers
+can run side by side in one process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lx_sandbox.emulator.config import SandboxConfig
+from lx_sandbox.emulator.delivery import DeliverySettings, Dispatcher
+from lx_sandbox.emulator.events import EventStore
+from lx_sandbox.emulator.faults import FaultInjector
+from lx_sandbox.emulator.graphql_exec import Executor
+from lx_sandbox.emulator.mtm import TokenIssuer
+from lx_sandbox.emulator.seed import build_workspace, generate_workspace, load_fixture
+from lx_sandbox.emulator.state import User, Workspace
+from lx_sandbox.emulator.stats import Stats
+from lx_sandbox.emulator.subscriptions import SubscriptionStore
+
+JsonDict = dict[str, Any]
+
+
+def resolve_seed(seed: str | JsonDict, generated_seed: int = 42) -> JsonDict:
+    """Turn a seed spec (``demo``, ``generated:N``, ``empty`` or a document) into a document."""
+    if isinstance(seed, dict):
+        return seed
+    if seed == "demo":
+        return load_fixture()
+    if seed == "empty":
+        return generate_workspace(0, generated_seed) | {"factSheets": []}
+    if seed.startswith("generated:"):
+        return generate_workspace(int(seed.split(":", 1)[1]), generated_seed)
+    raise ValueError(f"unknown seed {seed!r} (demo, empty, generated:N or a document)")
+
+
+class Emulator:
+    """State, auth, GraphQL, events, delivery, faults and stats of one emulated workspace."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.base_url = f"http://{config.host}:{config.port}"
+        self.stats = Stats()
+        self.faults = FaultInjector(seed=config.fault_seed)
+        if config.faults:
+            self.faults.load(config.faults)
+        self.tokens = TokenIssuer(config.token_lifetime_seconds)
+        self.max_page_size = config.max_page_size
+        self.dispatcher = Dispatcher(
+            settings=self._delivery_settings(),
+            faults=self.faults,
+            stats=self.stats,
+        )
+        self._seed_doc = resolve_seed(config.seed, config.generated_seed)
+        self._data_model_override = config.data_model
+        self.ws: Workspace
+        self.events: EventStore
+        self.subscriptions: SubscriptionStore
+        self.executor: Executor
+        self.load(self._seed_doc, self._data_model_override)
+
+    def _delivery_settings(self) -> DeliverySettings:
+        c = self.config
+        return DeliverySettings(
+            max_attempts=c.delivery_max_attempts,
+            backoff_s=c.delivery_backoff_seconds,
+            max_backoff_s=c.delivery_max_backoff_seconds,
+            concurrency=c.delivery_concurrency,
+            timeout_s=c.delivery_timeout_seconds,
+        )
+
+    @property
+    def token_lifetime(self) -> float:
+        """Effective access-token lifetime (a fault setting overrides the config)."""
+        return self.faults.token_lifetime or self.config.token_lifetime_seconds
+
+    def load(self, doc: JsonDict, data_model_override: JsonDict | None = None) -> None:
+        """Replace the workspace; clears events, subscriptions and delivery logs."""
+        ws = build_workspace(doc, data_model_override)
+        self._seed_doc = doc
+        self._data_model_override = data_model_override
+        self.ws = ws
+        self.events = EventStore()
+        self.subscriptions = SubscriptionStore()
+        self.dispatcher.reset(self.subscriptions)
+        self.events.listeners.append(self.dispatcher.on_event)
+        self.executor = Executor(ws.data_model)
+
+    def reset(self) -> None:
+        """Back to the constructor's seed, faults and stats."""
+        self.load(
+            resolve_seed(self.config.seed, self.config.generated_seed), self.config.data_model
+        )
+        self.faults.clear()
+        if self.config.faults:
+            self.faults.load(self.config.faults)
+        self.stats.reset()
+        self.max_page_size = self.config.max_page_size
+        fresh = self._delivery_settings()
+        settings = self.dispatcher.settings
+        settings.max_attempts, settings.backoff_s = fresh.max_attempts, fresh.backoff_s
+        settings.max_backoff_s = fresh.max_backoff_s
+
+    def override_data_model(self, override: JsonDict) -> None:
+        """Change value orders (or add/remove fields) in place and rebuild the schema."""
+        from lx_sandbox.emulator.seed import merge_data_model
+
+        model = merge_data_model(self.ws.data_model, override)
+        for fs in self.ws.fact_sheets.values():
+            allowed = model.get(fs.type, {})
+            for key, value in list(fs.fields.items()):
+                if key not in allowed or value not in allowed[key]:
+                    del fs.fields[key]
+        self.ws.data_model = model
+        self.executor = Executor(model)
+
+    def user_for_token(self, api_token: str) -> User | None:
+        """The user owning an API token."""
+        return self.ws.users_by_token.get(api_token)
+
+    def user_for_bearer(self, authorization: str | None) -> User | None:
+        """The user behind a valid bearer header (None = answer 401)."""
+        user_id = self.tokens.validate(authorization)
+        if user_id is None:
+            return None
+        return self.ws.users_by_id.get(user_id)

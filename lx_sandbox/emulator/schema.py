@@ -1,0 +1,467 @@
+"""The Pathfinder GraphQL schema: SDL generated from the data model, resolvers over the state.
+
+The schema is built once per data model (a data-model override rebuilds it) and executed by
+graphql-core, so introspection, fragments, aliases, variables and per-field errors behave like a
+real GraphQL server instead of matching query strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    ValueNode,
+    build_schema,
+)
+from graphql.language import IntValueNode, StringValueNode
+
+from lx_sandbox.emulator.events import EventStore
+from lx_sandbox.emulator.filters import Connection, compile_filter
+from lx_sandbox.emulator.patches import NOT_FOUND, Mutator, lx_error
+from lx_sandbox.emulator.state import FactSheet, Tag, TagGroup, User, Workspace, new_id
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(slots=True)
+class GqlContext:
+    """Per-request context handed to every resolver."""
+
+    ws: Workspace
+    events: EventStore
+    user: User
+    base_url: str
+    max_page_size: int
+    update_count: int = 0
+    extra: JsonDict = field(default_factory=dict)
+
+    @property
+    def mutator(self) -> Mutator:
+        """A mutator bound to this request's workspace and event store."""
+        return Mutator(self.ws, self.events, self.base_url)
+
+
+def enum_type_name(fs_type: str, field_name: str) -> str:
+    """GraphQL enum name of a single-select field.
+
+    # ASSUMPTION [U] §2.4: LeanIX's enum type names are undocumented; clients should reach the
+    # values through the field's type (``__type(name: "Application") { fields { type { ... } } }``).
+    """
+    return f"{fs_type}{field_name[0].upper()}{field_name[1:]}"
+
+
+_COMMON_FIELDS = """
+  id: ID!
+  rev: Long!
+  name: String!
+  displayName: String!
+  fullName: String!
+  type: String!
+  category: String
+  description: String
+  status: FactSheetStatus!
+  lxState: LxState
+  level: Int
+  tags: [Tag]
+  createdAt: String
+  updatedAt: String
+"""
+
+_STATIC_SDL = """
+scalar Long
+
+enum FactSheetStatus { ACTIVE ARCHIVED }
+enum LxState { APPROVED BROKEN_QUALITY_SEAL DRAFT REJECTED }
+enum TagGroupMode { SINGLE MULTIPLE }
+enum TagStatus { ACTIVE ARCHIVED }
+enum FacetKeyOperator { OR AND NOR }
+enum PatchOperation { add replace remove }
+
+interface BaseFactSheet {%(common)s}
+
+type Tag {
+  id: ID!
+  name: String!
+  description: String
+  color: String
+  status: TagStatus
+  tagGroup: TagGroup
+}
+
+type TagEdge { node: Tag cursor: String }
+type TagConnection { totalCount: Int! edges: [TagEdge] pageInfo: PageInfo! }
+
+type TagGroup {
+  id: ID!
+  name: String!
+  shortName: String
+  description: String
+  mode: TagGroupMode!
+  mandatory: Boolean
+  restrictToFactSheetTypes: [FactSheetType]
+  tags: TagConnection
+}
+
+type TagGroupEdge { node: TagGroup cursor: String }
+type TagGroupConnection { totalCount: Int! edges: [TagGroupEdge] pageInfo: PageInfo! }
+
+type PageInfo {
+  hasNextPage: Boolean!
+  hasPreviousPage: Boolean!
+  startCursor: String
+  endCursor: String
+}
+
+type FactSheetEdge { node: BaseFactSheet cursor: String! }
+
+type FacetResult { name: String key: String count: Int }
+type Facet { facetKey: String! results: [FacetResult] }
+type FilterOptions { facets: [Facet] }
+
+type FactSheetConnection {
+  totalCount: Int!
+  pageInfo: PageInfo!
+  edges: [FactSheetEdge]
+  filterOptions: FilterOptions
+}
+
+type FactSheetResult { factSheet: BaseFactSheet }
+
+input FacetFilterInput { facetKey: String!, operator: FacetKeyOperator, keys: [String] }
+input FilterInput { facetFilters: [FacetFilterInput], ids: [ID], fullTextSearch: String }
+input TagQueryFilters { tagGroupName: String, tagGroupId: ID, nameSubstring: String }
+input Patch { op: PatchOperation!, path: String!, value: String }
+input BaseFactSheetInput { name: String!, type: FactSheetType! }
+
+type Query {
+  factSheet(id: ID!): BaseFactSheet
+  allFactSheets(factSheetType: FactSheetType, first: Int, after: String,
+                filter: FilterInput): FactSheetConnection
+  allTags(filter: TagQueryFilters): TagConnection
+  allTagGroups: TagGroupConnection
+}
+
+type Mutation {
+  updateFactSheet(id: ID!, rev: Long, comment: String, patches: [Patch]!,
+                  validateOnly: Boolean): FactSheetResult
+  createFactSheet(input: BaseFactSheetInput!, patches: [Patch], validateOnly: Boolean):
+    FactSheetResult
+  createTag(name: String!, tagGroupId: ID, description: String, color: String,
+            validateOnly: Boolean): Tag
+  upsertTagGroup(name: String!, mode: TagGroupMode, restrictToFactSheetTypes: [FactSheetType],
+                 shortName: String, description: String, mandatory: Boolean): TagGroup
+  upsertTag(name: String!, tagGroupName: String, description: String, color: String): Tag
+}
+"""
+
+
+def build_sdl(data_model: dict[str, dict[str, list[str]]]) -> str:
+    """SDL text for a data model (enum values keep the data model's order)."""
+    parts = [_STATIC_SDL % {"common": _COMMON_FIELDS}]
+    parts.append("enum FactSheetType { " + " ".join(data_model) + " }")
+    for fs_type, fields in data_model.items():
+        lines = [_COMMON_FIELDS]
+        for field_name, values in fields.items():
+            enum_name = enum_type_name(fs_type, field_name)
+            parts.append(f"enum {enum_name} {{ {' '.join(values)} }}")
+            lines.append(f"  {field_name}: {enum_name}\n  {field_name}Description: String\n")
+        parts.append(f"type {fs_type} implements BaseFactSheet {{{''.join(lines)}}}")
+    return "\n".join(parts)
+
+
+Info: TypeAlias = "GraphQLResolveInfo[GqlContext]"
+
+
+# --- scalar ---------------------------------------------------------------------------------
+
+
+def _parse_long(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"Long cannot represent {value!r}")
+    return int(value)
+
+
+def _parse_long_literal(node: ValueNode, _variables: Any = None) -> int:
+    if isinstance(node, IntValueNode | StringValueNode):
+        return int(node.value)
+    raise TypeError("Long must be an integer")
+
+
+# --- resolvers ------------------------------------------------------------------------------
+
+
+def _ctx(info: Info) -> GqlContext:
+    return info.context
+
+
+def _tag_connection(items: list[Any]) -> JsonDict:
+    return {
+        "totalCount": len(items),
+        "edges": [{"node": item, "cursor": item.id} for item in items],
+        "pageInfo": {
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "startCursor": items[0].id if items else None,
+            "endCursor": items[-1].id if items else None,
+        },
+    }
+
+
+def _fact_sheet_resolvers(field_names: list[str]) -> dict[str, Callable[..., Any]]:
+    common: dict[str, Callable[..., Any]] = {
+        "id": lambda fs, _i: fs.id,
+        "rev": lambda fs, _i: fs.rev,
+        "name": lambda fs, _i: fs.name,
+        "displayName": lambda fs, _i: fs.name,
+        "fullName": lambda fs, _i: fs.name,
+        "type": lambda fs, _i: fs.type,
+        "category": lambda fs, _i: None,
+        "description": lambda fs, _i: fs.description,
+        "status": lambda fs, _i: fs.status,
+        "lxState": lambda fs, _i: fs.lx_state,
+        "level": lambda fs, _i: 1,
+        "tags": lambda fs, i: [_ctx(i).ws.tags[t] for t in fs.tag_ids if t in _ctx(i).ws.tags],
+        "createdAt": lambda fs, _i: fs.created_at,
+        "updatedAt": lambda fs, _i: fs.updated_at,
+    }
+    for name in field_names:
+        common[name] = _field_resolver(name)
+        common[name + "Description"] = lambda fs, _i: None
+    return common
+
+
+def _field_resolver(name: str) -> Callable[[FactSheet, Info], str | None]:
+    return lambda fs, _i: fs.fields.get(name)
+
+
+def _resolve_fact_sheet(_root: Any, info: Info, id: str) -> FactSheet | None:
+    # ASSUMPTION [I] §2.3: an unknown id yields null, not an error.
+    return _ctx(info).ws.fact_sheets.get(id)
+
+
+def _resolve_all_fact_sheets(
+    _root: Any,
+    info: Info,
+    factSheetType: str | None = None,  # noqa: N803
+    first: int | None = None,
+    after: str | None = None,
+    filter: JsonDict | None = None,
+) -> Connection:
+    ctx = _ctx(info)
+    query = compile_filter(ctx.ws, factSheetType, filter)
+    return Connection(ctx.ws, query, first=first, after=after, max_page_size=ctx.max_page_size)
+
+
+def _resolve_all_tags(_root: Any, info: Info, filter: JsonDict | None = None) -> JsonDict:
+    ws = _ctx(info).ws
+    flt = filter or {}
+    tags: list[Tag] = list(ws.tags.values())
+    if flt.get("tagGroupName"):
+        group = ws.find_tag_group(flt["tagGroupName"])
+        tags = [ws.tags[t] for t in group.tag_ids] if group else []
+    if flt.get("tagGroupId"):
+        tags = [t for t in tags if t.group_id == flt["tagGroupId"]]
+    if flt.get("nameSubstring"):
+        needle = str(flt["nameSubstring"]).casefold()
+        tags = [t for t in tags if needle in t.name.casefold()]
+    return _tag_connection(tags)
+
+
+def _resolve_all_tag_groups(_root: Any, info: Info) -> JsonDict:
+    return _tag_connection(list(_ctx(info).ws.tag_groups.values()))
+
+
+def _resolve_update(
+    _root: Any,
+    info: Info,
+    id: str,
+    patches: list[JsonDict | None],
+    rev: int | None = None,
+    comment: str | None = None,
+    validateOnly: bool | None = None,  # noqa: N803
+) -> JsonDict:
+    ctx = _ctx(info)
+    ctx.update_count += 1
+    fs = ctx.mutator.update(
+        id,
+        rev=rev,
+        patches=[p for p in patches if p is not None],
+        validate_only=bool(validateOnly),
+        user_id=ctx.user.id,
+    )
+    return {"factSheet": fs}
+
+
+def _resolve_create(
+    _root: Any,
+    info: Info,
+    input: JsonDict,
+    patches: list[JsonDict | None] | None = None,
+    validateOnly: bool | None = None,  # noqa: N803
+) -> JsonDict:
+    ctx = _ctx(info)
+    fs = ctx.mutator.create(
+        name=input["name"],
+        fs_type=input["type"],
+        patches=[p for p in patches or [] if p is not None],
+        validate_only=bool(validateOnly),
+        user_id=ctx.user.id,
+    )
+    return {"factSheet": fs}
+
+
+def _resolve_create_tag(
+    _root: Any,
+    info: Info,
+    name: str,
+    tagGroupId: str | None = None,  # noqa: N803
+    description: str | None = None,
+    color: str | None = None,
+    validateOnly: bool | None = None,  # noqa: N803
+) -> Tag:
+    ws = _ctx(info).ws
+    if tagGroupId is not None and tagGroupId not in ws.tag_groups:
+        raise lx_error(f"Tag group {tagGroupId} does not exist", NOT_FOUND)
+    if ws.find_tag(name, tagGroupId) is not None:
+        # ASSUMPTION [I] §2.7: a duplicate tag name within a group is rejected.
+        raise lx_error(f"Tag '{name}' already exists in this group", "CONSTRAINT_VIOLATION")
+    tag = Tag(id=new_id(), name=name, group_id=tagGroupId, description=description, color=color)
+    return tag if validateOnly else ws.add_tag(tag)
+
+
+def _resolve_upsert_tag_group(
+    _root: Any,
+    info: Info,
+    name: str,
+    mode: str | None = None,
+    restrictToFactSheetTypes: list[str | None] | None = None,  # noqa: N803
+    shortName: str | None = None,  # noqa: N803
+    description: str | None = None,
+    mandatory: bool | None = None,
+) -> TagGroup:
+    """Idempotent by name ([V] §2.7); given attributes overwrite, omitted ones are kept."""
+    ws = _ctx(info).ws
+    group = ws.find_tag_group(name)
+    if group is None:
+        group = ws.add_tag_group(TagGroup(id=new_id(), name=name))
+    if mode is not None:
+        group.mode = mode
+    if restrictToFactSheetTypes is not None:
+        group.restrict_to = [t for t in restrictToFactSheetTypes if t is not None]
+    if shortName is not None:
+        group.short_name = shortName
+    if description is not None:
+        group.description = description
+    if mandatory is not None:
+        group.mandatory = mandatory
+    return group
+
+
+def _resolve_upsert_tag(
+    _root: Any,
+    info: Info,
+    name: str,
+    tagGroupName: str | None = None,  # noqa: N803
+    description: str | None = None,
+    color: str | None = None,
+) -> Tag:
+    """Idempotent by (group, name) ([V] §2.7)."""
+    ws = _ctx(info).ws
+    group_id: str | None = None
+    if tagGroupName is not None:
+        group = ws.find_tag_group(tagGroupName)
+        if group is None:
+            # ASSUMPTION [I] §2.7: upsertTag does not create a missing tag group.
+            raise lx_error(f"Tag group '{tagGroupName}' does not exist", NOT_FOUND)
+        group_id = group.id
+    tag = ws.find_tag(name, group_id)
+    if tag is None:
+        tag = ws.add_tag(Tag(id=new_id(), name=name, group_id=group_id))
+    if description is not None:
+        tag.description = description
+    if color is not None:
+        tag.color = color
+    return tag
+
+
+def _set_resolvers(obj: GraphQLObjectType, resolvers: dict[str, Callable[..., Any]]) -> None:
+    fields: dict[str, GraphQLField] = obj.fields
+    for name, fn in resolvers.items():
+        fields[name].resolve = fn
+
+
+def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
+    """Build the executable schema for ``data_model``."""
+    schema = build_schema(build_sdl(data_model))
+    long_type = schema.type_map["Long"]
+    assert isinstance(long_type, GraphQLScalarType)
+    long_type.serialize = int  # type: ignore[method-assign,assignment]
+    long_type.parse_value = _parse_long  # type: ignore[method-assign]
+    long_type.parse_literal = _parse_long_literal  # type: ignore[method-assign,assignment]
+
+    def type_of(obj: Any, _info: Info, _abstract: Any) -> str:
+        fs_type: str = obj.type
+        return fs_type
+
+    base = schema.type_map["BaseFactSheet"]
+    base.resolve_type = type_of  # type: ignore[attr-defined]
+    for fs_type, fields in data_model.items():
+        obj = schema.type_map[fs_type]
+        assert isinstance(obj, GraphQLObjectType)
+        _set_resolvers(obj, _fact_sheet_resolvers(list(fields)))
+
+    def _obj(name: str) -> GraphQLObjectType:
+        t = schema.type_map[name]
+        assert isinstance(t, GraphQLObjectType)
+        return t
+
+    _set_resolvers(
+        _obj("Tag"),
+        {
+            "tagGroup": lambda t, i: _ctx(i).ws.tag_groups.get(t.group_id) if t.group_id else None,
+        },
+    )
+    _set_resolvers(
+        _obj("TagGroup"),
+        {
+            "shortName": lambda g, _i: g.short_name,
+            "restrictToFactSheetTypes": lambda g, _i: g.restrict_to,
+            "tags": lambda g, i: _tag_connection([_ctx(i).ws.tags[t] for t in g.tag_ids]),
+        },
+    )
+    _set_resolvers(
+        _obj("FactSheetConnection"),
+        {
+            "totalCount": lambda c, _i: c.total_count(),
+            "pageInfo": lambda c, _i: c.page_info(),
+            "edges": lambda c, _i: c.edges(),
+            "filterOptions": lambda c, _i: c.filter_options(),
+        },
+    )
+    _set_resolvers(
+        _obj("Query"),
+        {
+            "factSheet": _resolve_fact_sheet,
+            "allFactSheets": _resolve_all_fact_sheets,
+            "allTags": _resolve_all_tags,
+            "allTagGroups": _resolve_all_tag_groups,
+        },
+    )
+    _set_resolvers(
+        _obj("Mutation"),
+        {
+            "updateFactSheet": _resolve_update,
+            "createFactSheet": _resolve_create,
+            "createTag": _resolve_create_tag,
+            "upsertTagGroup": _resolve_upsert_tag_group,
+            "upsertTag": _resolve_upsert_tag,
+        },
+    )
+    return schema

@@ -1,0 +1,252 @@
+"""Seed documents: load a workspace from JSON, or generate a large one deterministically.
+
+A seed document is plain JSON (see ``lx_sandbox/fixtures/demo_workspace.json``)::
+
+    {"workspace": {"id", "name"}, "account": {"id", "name"},
+     "users": [{"id", "username", "token", "technical"}],
+     "dataModel": {"Application": {"functionalSuitability": [...values, worst first...]}},
+     "tagGroups": [{"id", "name", "shortName", "description", "mode",
+                    "restrictToFactSheetTypes", "tags": [{"id", "name", "description", "color"}]}],
+     "otherTags": [{"id", "name"}],
+     "factSheets": [{"id", "type", "name", "description", "fields": {}, "tags": [tagId],
+                     "lxState", "status", "rev"}]}
+
+``dataModel`` is merged over the default model: a list replaces that field's value order, ``null``
+removes the field. Keeping seeds as data (not code) lets tests and the demo post them over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from importlib import resources
+from typing import Any
+
+from lx_sandbox.emulator.state import DEFAULT_DATA_MODEL, Tag, TagGroup, User, Workspace
+
+JsonDict = dict[str, Any]
+
+DEMO_FIXTURE = "demo_workspace.json"
+TECHNICAL_TOKEN = "sandbox-technical-user-token"  # noqa: S105 - public sandbox token
+HUMAN_TOKEN = "sandbox-human-user-token"  # noqa: S105 - public sandbox token
+
+_ENUM_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+
+
+def load_fixture(name: str = DEMO_FIXTURE) -> JsonDict:
+    """Read a fixture shipped in ``lx_sandbox/fixtures``."""
+    text = resources.files("lx_sandbox").joinpath("fixtures", name).read_text(encoding="utf-8")
+    doc: JsonDict = json.loads(text)
+    return doc
+
+
+def merge_data_model(
+    base: dict[str, dict[str, list[str]]], override: dict[str, Any] | None
+) -> dict[str, dict[str, list[str]]]:
+    """Apply a data-model override; values must be valid GraphQL enum names."""
+    merged = {t: {f: list(v) for f, v in fields.items()} for t, fields in base.items()}
+    for fs_type, fields in (override or {}).items():
+        if not _ENUM_NAME.match(fs_type):
+            raise ValueError(f"invalid fact sheet type name {fs_type!r}")
+        target = merged.setdefault(fs_type, {})
+        for field_name, values in (fields or {}).items():
+            if values is None:
+                target.pop(field_name, None)
+                continue
+            if not _ENUM_NAME.match(field_name) or not values:
+                raise ValueError(f"invalid field {fs_type}.{field_name}")
+            bad = [v for v in values if not isinstance(v, str) or not _ENUM_NAME.match(v)]
+            if bad or len(set(values)) != len(values):
+                raise ValueError(f"invalid values for {fs_type}.{field_name}: {values!r}")
+            target[field_name] = list(values)
+    return merged
+
+
+def build_workspace(doc: JsonDict, data_model_override: dict[str, Any] | None = None) -> Workspace:
+    """Turn a seed document into a :class:`Workspace` (validates references)."""
+    doc_model = merge_data_model(DEFAULT_DATA_MODEL, doc.get("dataModel"))
+    # Values that only the extra override invalidates are dropped (the fact sheet loses the
+    # value), values invalid under the document's own model are an error.
+    model = merge_data_model(doc_model, data_model_override)
+    ws_doc = doc["workspace"]
+    account = doc.get("account") or {"id": str(uuid.uuid4()), "name": "Sandbox Account"}
+    ws = Workspace(
+        workspace_id=ws_doc["id"],
+        name=ws_doc["name"],
+        account_id=account["id"],
+        account_name=account["name"],
+        data_model=model,
+    )
+    for u in doc.get("users", []):
+        ws.add_user(
+            User(
+                id=u["id"],
+                username=u["username"],
+                token=u["token"],
+                technical=bool(u.get("technical", True)),
+                role=u.get("role", "ADMIN"),
+            )
+        )
+    for g in doc.get("tagGroups", []):
+        ws.add_tag_group(
+            TagGroup(
+                id=g["id"],
+                name=g["name"],
+                short_name=g.get("shortName"),
+                description=g.get("description"),
+                mode=g.get("mode", "MULTIPLE"),
+                mandatory=bool(g.get("mandatory", False)),
+                restrict_to=list(g.get("restrictToFactSheetTypes") or []),
+            )
+        )
+        for t in g.get("tags", []):
+            ws.add_tag(
+                Tag(
+                    id=t["id"],
+                    name=t["name"],
+                    group_id=g["id"],
+                    description=t.get("description"),
+                    color=t.get("color"),
+                )
+            )
+    for t in doc.get("otherTags", []):
+        ws.add_tag(Tag(id=t["id"], name=t["name"], group_id=None, description=t.get("description")))
+    for f in doc.get("factSheets", []):
+        fs_type = f["type"]
+        fields = {k: v for k, v in (f.get("fields") or {}).items() if v is not None}
+        declared = doc_model.get(fs_type, {})
+        for key, value in fields.items():
+            if key not in declared or value not in declared[key]:
+                raise ValueError(f"fact sheet {f['id']}: invalid {key}={value!r}")
+        allowed = model.get(fs_type, {})
+        fields = {k: v for k, v in fields.items() if k in allowed and v in allowed[k]}
+        for tag_id in f.get("tags", []):
+            if tag_id not in ws.tags:
+                raise ValueError(f"fact sheet {f['id']}: unknown tag {tag_id}")
+        ws.add_fact_sheet(
+            fs_type=fs_type,
+            name=f["name"],
+            fs_id=f["id"],
+            description=f.get("description"),
+            fields=fields,
+            tag_ids=f.get("tags", []),
+            status=f.get("status", "ACTIVE"),
+            lx_state=f.get("lxState", "DRAFT"),
+            rev=int(f.get("rev", 1)),
+        )
+    return ws
+
+
+# --- generated workspaces -------------------------------------------------------------------
+
+FUNCTIONAL = DEFAULT_DATA_MODEL["Application"]["functionalSuitability"]
+TECHNICAL = DEFAULT_DATA_MODEL["Application"]["technicalSuitability"]
+TIME_TAGS = (
+    ("Tolerate", "#81c1da"),
+    ("Invest", "#00b361"),
+    ("Migrate", "#fedd3a"),
+    ("Eliminate", "#f8333c"),
+)
+
+
+def expected_time(functional: str | None, technical: str | None) -> str | None:
+    """The TIME class of the LeanIX tutorial (§3.3) for the default scales; None if unset.
+
+    Used only to build seeds with known right/wrong tags, never to decide anything at runtime.
+    """
+    if functional is None or technical is None:
+        return None
+    high_f = FUNCTIONAL.index(functional) >= 2
+    high_t = TECHNICAL.index(technical) >= 2
+    if high_f and high_t:
+        return "Invest"
+    if high_t:
+        return "Tolerate"
+    if high_f:
+        return "Migrate"
+    return "Eliminate"
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def base_document(rng: random.Random, *, workspace_name: str) -> JsonDict:
+    """Workspace, users and tag groups shared by generated workspaces."""
+    time_group: JsonDict = {
+        "id": _uuid(rng),
+        "name": "TIME Model",
+        "shortName": "TIME",
+        "description": "Gartner TIME classification",
+        "mode": "SINGLE",
+        "restrictToFactSheetTypes": ["Application"],
+        "tags": [
+            {"id": _uuid(rng), "name": n, "description": f"TIME: {n}", "color": c}
+            for n, c in TIME_TAGS
+        ],
+    }
+    return {
+        "workspace": {"id": _uuid(rng), "name": workspace_name},
+        "account": {"id": _uuid(rng), "name": "Sandbox Account"},
+        "users": [
+            {
+                "id": _uuid(rng),
+                "username": "lx-functions-technical-user",
+                "token": TECHNICAL_TOKEN,
+                "technical": True,
+            },
+            {
+                "id": _uuid(rng),
+                "username": "jane.doe@example.com",
+                "token": HUMAN_TOKEN,
+                "technical": False,
+            },
+        ],
+        "tagGroups": [time_group],
+        "otherTags": [],
+        "factSheets": [],
+    }
+
+
+def generate_workspace(n_applications: int, seed: int) -> JsonDict:
+    """A deterministic seed document with ``n_applications`` Applications.
+
+    Fits are spread over all values (about 10% unset each); about 10% carry a TIME tag, a
+    third of those wrong. Plain dicts and one RNG keep 10,000+ Applications well under a second.
+    """
+    rng = random.Random(seed)
+    doc = base_document(rng, workspace_name=f"sandbox-generated-{n_applications}")
+    time_tags = {t["name"]: t["id"] for t in doc["tagGroups"][0]["tags"]}
+    names = list(time_tags)
+    fact_sheets: list[JsonDict] = []
+    for i in range(1, n_applications + 1):
+        fields: dict[str, str] = {}
+        functional = rng.choice(FUNCTIONAL) if rng.random() >= 0.1 else None
+        technical = rng.choice(TECHNICAL) if rng.random() >= 0.1 else None
+        if functional:
+            fields["functionalSuitability"] = functional
+        if technical:
+            fields["technicalSuitability"] = technical
+        tags: list[str] = []
+        if rng.random() < 0.1:
+            right = expected_time(functional, technical)
+            pick = right if right and rng.random() < 0.67 else rng.choice(names)
+            tags.append(time_tags[pick])
+        fact_sheets.append(
+            {
+                "id": _uuid(rng),
+                "type": "Application",
+                "name": f"Generated App {i:05d}",
+                "fields": fields,
+                "tags": tags,
+                "lxState": "APPROVED" if i % 3 else "BROKEN_QUALITY_SEAL",
+            }
+        )
+    for i in range(1, max(1, n_applications // 20) + 1):
+        fact_sheets.append(
+            {"id": _uuid(rng), "type": "ITComponent", "name": f"Generated Component {i:04d}"}
+        )
+    doc["factSheets"] = fact_sheets
+    return doc

@@ -1,0 +1,242 @@
+"""In-memory workspace state: fact sheets, tags, tag groups, users and the data model.
+
+Everything here is plain data plus indexes. Only the event-loop thread touches it (all HTTP
+handlers are ``async def``), so there are no locks. Fact sheets are indexed by id and kept in
+creation order per type, which gives stable, O(page) cursor pagination.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+#: Value order of the default data model, worst first ([V] §2.4; TIME values [V3] §2.5).
+DEFAULT_DATA_MODEL: dict[str, dict[str, list[str]]] = {
+    "Application": {
+        "functionalSuitability": ["unreasonable", "insufficient", "appropriate", "perfect"],
+        "technicalSuitability": ["inappropriate", "unreasonable", "adequate", "fullyAppropriate"],
+        "lxTimeClassification": ["tolerate", "invest", "migrate", "eliminate"],
+        # Listed as in the reference (§2.4); no "worst first" meaning for criticality.
+        "businessCriticality": [
+            "missionCritical",
+            "businessCritical",
+            "businessOperational",
+            "administrativeService",
+        ],
+    },
+    "ITComponent": {},
+    "BusinessCapability": {},
+    "DataObject": {},
+    "Interface": {},
+    "Provider": {},
+    "UserGroup": {},
+    "Process": {},
+    "Project": {},
+    "TechnicalStack": {},
+}
+
+#: lxState values [V] §2.2.
+LX_STATES = ("APPROVED", "BROKEN_QUALITY_SEAL", "DRAFT", "REJECTED")
+#: Fact sheet status values [V] §2.2.
+STATUSES = ("ACTIVE", "ARCHIVED")
+
+
+def now_iso() -> str:
+    """UTC timestamp in the ISO form LeanIX payloads use (``...Z``)."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    """A fresh UUID string, the id format of every LeanIX entity."""
+    return str(uuid.uuid4())
+
+
+@dataclass(slots=True)
+class User:
+    """A workspace user; ``token`` is its API token (technical user or personal)."""
+
+    id: str
+    username: str
+    token: str
+    technical: bool = True
+    role: str = "ADMIN"
+
+
+@dataclass(slots=True)
+class TagGroup:
+    """A tag group; ``tag_ids`` keeps the tags in creation order."""
+
+    id: str
+    name: str
+    short_name: str | None = None
+    description: str | None = None
+    mode: str = "MULTIPLE"
+    mandatory: bool = False
+    restrict_to: list[str] = field(default_factory=list)
+    tag_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tag:
+    """A tag; ``group_id`` None means the group-less "Other tags"."""
+
+    id: str
+    name: str
+    group_id: str | None
+    description: str | None = None
+    color: str | None = None
+    status: str = "ACTIVE"
+
+
+@dataclass(slots=True)
+class FactSheet:
+    """One fact sheet. ``fields`` holds the data-model (single-select) fields that have values."""
+
+    id: str
+    type: str
+    name: str
+    seq: int
+    rev: int = 0
+    description: str | None = None
+    status: str = "ACTIVE"
+    lx_state: str = "DRAFT"
+    fields: dict[str, str] = field(default_factory=dict)
+    tag_ids: list[str] = field(default_factory=list)
+    created_at: str = field(default_factory=now_iso)
+    updated_at: str = field(default_factory=now_iso)
+
+
+class Workspace:
+    """The single emulated workspace with its indexes."""
+
+    def __init__(
+        self,
+        *,
+        workspace_id: str,
+        name: str,
+        account_id: str,
+        account_name: str,
+        data_model: dict[str, dict[str, list[str]]] | None = None,
+    ) -> None:
+        self.id = workspace_id
+        self.name = name
+        self.account_id = account_id
+        self.account_name = account_name
+        self.data_model: dict[str, dict[str, list[str]]] = {
+            t: {f: list(v) for f, v in fields.items()}
+            for t, fields in (data_model or DEFAULT_DATA_MODEL).items()
+        }
+        self.users_by_token: dict[str, User] = {}
+        self.users_by_id: dict[str, User] = {}
+        self.tag_groups: dict[str, TagGroup] = {}
+        self.tags: dict[str, Tag] = {}
+        self.fact_sheets: dict[str, FactSheet] = {}
+        self._order: list[FactSheet] = []
+        self._seqs: list[int] = []
+        self._by_type: dict[str, list[FactSheet]] = {}
+        self._by_type_seqs: dict[str, list[int]] = {}
+        self._next_seq = 1
+
+    # -- users -------------------------------------------------------------------------------
+    def add_user(self, user: User) -> None:
+        """Register a user and its API token."""
+        self.users_by_token[user.token] = user
+        self.users_by_id[user.id] = user
+
+    # -- fact sheets -------------------------------------------------------------------------
+    @property
+    def fact_sheet_types(self) -> list[str]:
+        """Fact sheet types of the data model, in data-model order."""
+        return list(self.data_model)
+
+    def add_fact_sheet(
+        self,
+        *,
+        fs_type: str,
+        name: str,
+        fs_id: str | None = None,
+        description: str | None = None,
+        fields: dict[str, str] | None = None,
+        tag_ids: Iterable[str] = (),
+        status: str = "ACTIVE",
+        lx_state: str = "DRAFT",
+        rev: int = 0,
+    ) -> FactSheet:
+        """Create a fact sheet and index it (appends, so cursors stay stable)."""
+        if fs_type not in self.data_model:
+            raise ValueError(f"unknown fact sheet type {fs_type!r}")
+        fs = FactSheet(
+            id=fs_id or new_id(),
+            type=fs_type,
+            name=name,
+            seq=self._next_seq,
+            rev=rev,
+            description=description,
+            status=status,
+            lx_state=lx_state,
+            fields=dict(fields or {}),
+            tag_ids=list(tag_ids),
+        )
+        if fs.id in self.fact_sheets:
+            raise ValueError(f"duplicate fact sheet id {fs.id}")
+        self._next_seq += 1
+        self.fact_sheets[fs.id] = fs
+        self._order.append(fs)
+        self._seqs.append(fs.seq)
+        self._by_type.setdefault(fs_type, []).append(fs)
+        self._by_type_seqs.setdefault(fs_type, []).append(fs.seq)
+        return fs
+
+    def iter_after(self, fs_type: str | None, after_seq: int) -> Iterator[FactSheet]:
+        """Fact sheets (of one type or all) with ``seq > after_seq``, in stable order."""
+        if fs_type is None:
+            items, seqs = self._order, self._seqs
+        else:
+            items = self._by_type.get(fs_type, [])
+            seqs = self._by_type_seqs.get(fs_type, [])
+        start = bisect.bisect_right(seqs, after_seq)
+        for i in range(start, len(items)):
+            yield items[i]
+
+    # -- tags --------------------------------------------------------------------------------
+    def add_tag_group(self, group: TagGroup) -> TagGroup:
+        """Register a tag group (its tags are added with :meth:`add_tag`)."""
+        self.tag_groups[group.id] = group
+        return group
+
+    def add_tag(self, tag: Tag) -> Tag:
+        """Register a tag and link it to its group."""
+        self.tags[tag.id] = tag
+        if tag.group_id is not None:
+            self.tag_groups[tag.group_id].tag_ids.append(tag.id)
+        return tag
+
+    def find_tag_group(self, name: str) -> TagGroup | None:
+        """Look a tag group up by name.
+
+        # ASSUMPTION [U] §2.7: tag group names are compared case-insensitively, so
+        # "Time Model" (the LeanIX tutorial's spelling) and "TIME Model" name one group.
+        """
+        wanted = name.casefold()
+        for group in self.tag_groups.values():
+            if group.name.casefold() == wanted:
+                return group
+        return None
+
+    def find_tag(self, name: str, group_id: str | None) -> Tag | None:
+        """Look a tag up by name within a group (None = "Other tags").
+
+        # ASSUMPTION [U] §2.7: tag names are unique per group, compared case-insensitively.
+        """
+        wanted = name.casefold()
+        candidates: Iterable[str] = (
+            self.tag_groups[group_id].tag_ids if group_id is not None else self.tags
+        )
+        for tag_id in candidates:
+            tag = self.tags[tag_id]
+            if tag.group_id == group_id and tag.name.casefold() == wanted:
+                return tag
+        return None
