@@ -13,6 +13,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from lx_sandbox.funchost import invoke
@@ -41,6 +42,17 @@ def _json(data: Any, status: int = 200) -> Response:
 
 def _empty(status: int) -> Response:
     return Response(b"", status=status)
+
+
+_KEY_IN_QUERY = re.compile(r"([?&]code=)[^&\s\"]*")
+
+
+class _RedactingHandler(WSGIRequestHandler):
+    """Access log without function keys: ``?code=`` values are masked like Azure's logs."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        text = _KEY_IN_QUERY.sub(r"\1***", message % args if args else message)
+        super().log(type, "%s", text)
 
 
 class FunctionsHost:
@@ -157,7 +169,9 @@ class FunctionsHost:
         """Serve on a background thread (threaded WSGI server) and start the timers."""
         if self._server is not None:
             return self
-        self._server = make_server(self._bind, self._port, self.wsgi_app, threaded=True)
+        self._server = make_server(
+            self._bind, self._port, self.wsgi_app, threaded=True, request_handler=_RedactingHandler
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # stop() waits at most this long

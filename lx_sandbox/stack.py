@@ -1,0 +1,189 @@
+"""The whole local stack: the LeanIX emulator, the functions host serving function_app.py, and
+the settings that wire them together, as one context manager.
+
+The app reads its settings from the environment at call time, exactly as in Azure; the stack
+sets them for this process (and restores them on exit). Webhook subscriptions are registered
+through lx_core's SubscriptionManager, the same code `lx config apply` runs against a real
+workspace. Unlike the emulator, this module may import lx_core: it is the harness, not the
+independent reading of the API.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import requests
+from pydantic import SecretStr
+
+from lx_core import runtime
+from lx_core.config import LeanIXSettings
+from lx_core.jobs.subscriptions import DEFAULT_FILE, AppliedChange, SubscriptionManager
+from lx_core.leanix.client import LeanIXClient
+from lx_sandbox.emulator import HUMAN_TOKEN, TECHNICAL_TOKEN, SandboxConfig, SandboxServer
+from lx_sandbox.funchost import FunctionsHost
+
+ROOT = Path(__file__).resolve().parent.parent
+WEBHOOK_SECRET = "Bearer sandbox-webhook-secret"  # noqa: S105 - a local sandbox value
+
+
+@dataclass
+class StackOptions:
+    """How to start the stack. ``app_settings`` override the defaults set for the app."""
+
+    seed: str | dict[str, Any] = "demo"
+    emulator: dict[str, Any] = field(default_factory=dict)
+    app_settings: dict[str, str] = field(default_factory=dict)
+    run_timers: bool = False
+    webhook_secret: str = WEBHOOK_SECRET
+
+
+class SandboxStack:
+    """Start with ``with SandboxStack() as stack:``; everything stops on exit."""
+
+    def __init__(self, options: StackOptions | None = None) -> None:
+        self.options = options or StackOptions()
+        self._saved_env: dict[str, str | None] = {}
+        self.emulator: SandboxServer | None = None
+        self.host: FunctionsHost | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        try:
+            config = SandboxConfig(seed=self.options.seed, **self.options.emulator)
+            self.emulator = SandboxServer(config).start()
+            self._set_env(self.app_settings())
+            runtime.reset()
+            self.host = FunctionsHost(
+                "function_app",
+                app_dir=ROOT,
+                # Never pick up a developer's local.settings.json: the stack sets everything.
+                settings_file=ROOT / ".sandbox" / "no-local-settings.json",
+                run_timers=self.options.run_timers,
+            ).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.host is not None:
+            self.host.stop()
+            self.host = None
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+        runtime.reset()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _set_env(self, values: Mapping[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    # -- wiring --------------------------------------------------------------------------------
+
+    @property
+    def emulator_url(self) -> str:
+        assert self.emulator is not None, "the stack is not running"
+        return self.emulator.url
+
+    @property
+    def host_url(self) -> str:
+        assert self.host is not None, "the stack is not running"
+        return self.host.url
+
+    def app_settings(self) -> dict[str, str]:
+        """The app settings the function app runs with against this emulator."""
+        return {
+            "LEANIX_HOST": self.emulator_url,
+            "LEANIX_API_TOKEN": TECHNICAL_TOKEN,
+            "LX_WEBHOOK_AUTHORIZATION": self.options.webhook_secret,
+            "TIME_RECONCILE_SCHEDULE": "0 30 2 * * *",
+            **self.options.app_settings,
+        }
+
+    def subscription_env(self) -> dict[str, str]:
+        """The placeholders of infra/leanix/webhooks.json for this stack."""
+        assert self.host is not None
+        return {
+            **os.environ,
+            "LX_FUNCTIONS_BASE_URL": self.host.url,
+            "LX_FUNCTION_KEY": self.host.function_key,
+            "LX_WEBHOOK_AUTHORIZATION": self.options.webhook_secret,
+        }
+
+    def register_subscriptions(self, file: Path = ROOT / DEFAULT_FILE) -> list[AppliedChange]:
+        """`lx config apply` against the emulator, pointing webhooks at the local host."""
+        manager = SubscriptionManager(runtime.leanix_client())
+        desired = manager.load(file, self.subscription_env())
+        return manager.apply(manager.plan(desired))
+
+    def human_client(self) -> LeanIXClient:
+        """A client acting as the seeded human user, for edits the app must react to."""
+        return LeanIXClient(
+            LeanIXSettings(api_token=SecretStr(HUMAN_TOKEN), host=self.emulator_url)
+        )
+
+    # -- inspection (the emulator's admin API, never its memory) --------------------------------
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = requests.request(
+            method, f"{self.emulator_url}/_sandbox{path}", timeout=30, **kwargs
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def applications(self) -> list[dict[str, Any]]:
+        """Every Application as the emulator holds it (values and tag ids)."""
+        return list(
+            self.admin("GET", "/factsheets", params={"type": "Application", "limit": 100000})[
+                "factSheets"
+            ]
+        )
+
+    def tag_names(self) -> dict[str, tuple[str, str]]:
+        """Tag id → (group name, tag name) for every tag in the workspace."""
+        names: dict[str, tuple[str, str]] = {}
+        for group in self.admin("GET", "/workspace")["tagGroups"]:
+            for tag in group["tags"]:
+                names[tag["id"]] = (group["name"], tag["name"])
+        return names
+
+    def wait_for_deliveries(self, timeout: float = 30.0) -> bool:
+        """True once the emulator has no PUSH delivery pending or in flight."""
+        result = self.admin("POST", "/deliveries/wait", params={"timeout": timeout})
+        return bool(result.get("idle"))
+
+    def wait_until(
+        self, condition: Callable[[], bool], *, timeout: float = 30.0, interval: float = 0.1
+    ) -> bool:
+        """Poll ``condition`` until it holds or ``timeout`` passes (bounded, never forever)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(interval)
+        return condition()
