@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lx_cli.sandbox import sandbox_app
 from lx_cli.settings_file import load_settings_file
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ config_app = typer.Typer(
     help="The LeanIX side as code: webhook subscriptions.", no_args_is_help=True
 )
 app.add_typer(config_app, name="config")
+app.add_typer(sandbox_app, name="sandbox")
 
 console = Console(stderr=True)
 out = Console()
