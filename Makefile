@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck test unit demo up bench iac clean
+.PHONY: install lint typecheck test unit demo up bench iac checkov clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PY) -m venv $(VENV)
@@ -36,8 +36,13 @@ up: install
 bench: install
 	$(BIN)/python -m bench
 
+# Offline infrastructure checks: Bicep syntax and project rules (pycep), policy (checkov, in its
+# own .venv-checkov because it pins an older pycep). No Azure access needed.
 iac: install
 	$(BIN)/pytest tests/infra -q
 
+checkov: iac
+	.venv-checkov/bin/checkov -d infra/azure --framework bicep --skip-download --config-file .checkov.yaml --compact
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .sandbox
+	rm -rf $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache .sandbox

@@ -28,8 +28,10 @@ class _Lenient(BaseModel):
 class FactSheetRef(_Lenient):
     """The fact sheet an event is about (only what routing needs; state is re-read)."""
 
-    id: str = Field(min_length=1, max_length=200)
-    type: str = Field(min_length=1, max_length=200)
+    # Ids are UUIDs in LeanIX; any id-like token is accepted, but nothing that could be anything
+    # else, so a malformed event is a 400 here rather than an error from LeanIX later.
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")
+    type: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
     rev: int | None = None
     name: str | None = Field(default=None, max_length=10_000)
 

@@ -53,6 +53,8 @@ def test_unknown_payload_type_is_kept_verbatim() -> None:
         ({"factSheet": {"id": "x", "type": "Application"}}, "type"),
         ({**PAYLOAD, "factSheet": {"id": 5, "type": "Application"}}, "factSheet.id"),
         ({**PAYLOAD, "factSheet": {"id": "x"}}, "factSheet.type"),
+        ({**PAYLOAD, "factSheet": {"id": "a b", "type": "Application"}}, "factSheet.id"),
+        ({**PAYLOAD, "factSheet": {"id": "x", "type": "App lication"}}, "factSheet.type"),
         ({"type": "X", "payload": "{not json"}, "payload"),
         ({"type": "X", "payload": 12}, "payload"),
     ],
