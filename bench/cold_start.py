@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-_TIMER = (
-    "import time; t = time.perf_counter(); {stmt}; "
-    "print(time.perf_counter() - t)"
-)
+_TIMER = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
 BASELINE = "import azure.functions, requests"
 SUBJECT = "import function_app"
 
