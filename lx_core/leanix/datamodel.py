@@ -8,11 +8,11 @@ it answers None.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lx_core.leanix.cache import ProcessCache
 from lx_core.leanix.graphql import GraphQLClient
 
 Clock = Callable[[], float]
@@ -30,14 +30,12 @@ _TYPE_QUERY = """query lxType($t: String!) {
 }"""
 _ENUM_QUERY = """query lxEnum($t: String!) { __type(name: $t) { kind enumValues { name } } }"""
 
-_cache_lock = threading.Lock()
-_cache: dict[tuple[str, str, str], tuple[float, object]] = {}
+_cache: ProcessCache[object] = ProcessCache()
 
 
 def clear_datamodel_cache() -> None:
     """Forget every cached type in this process."""
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 def _names(values: Any) -> tuple[str, ...] | None:
@@ -88,15 +86,7 @@ class DataModel:
         return fields is not None and field in fields
 
     def _cached(self, name: str, load: Callable[[], object]) -> object:
-        key = (*self._gql.cache_scope, name)
-        with _cache_lock:
-            hit = _cache.get(key)
-        if hit is not None and self._clock() < hit[0]:
-            return hit[1]
-        value = load()
-        with _cache_lock:
-            _cache[key] = (self._clock() + self._ttl, value)
-        return value
+        return _cache.get_or_load((*self._gql.cache_scope, name), load, self._ttl, self._clock)
 
     def _fields(self, fact_sheet_type: str) -> FieldMap | None:
         fields = self._cached("type:" + fact_sheet_type, lambda: self._load(fact_sheet_type))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lx_core import assumptions
 from lx_core.errors import GraphQLError
+from lx_core.leanix.cache import ProcessCache
 from lx_core.leanix.graphql import GraphQLClient
 
 logger = logging.getLogger(__name__)
@@ -73,14 +73,12 @@ class TagSpec(BaseModel):
     description: str | None = None
 
 
-_cache_lock = threading.Lock()
-_cache: dict[tuple[str, str, str], tuple[float, TagGroup | None]] = {}
+_cache: ProcessCache[TagGroup | None] = ProcessCache()
 
 
 def clear_tag_cache() -> None:
     """Forget every cached tag group in this process."""
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 def _group_from(node: Mapping[str, Any], tags: Mapping[str, Tag]) -> TagGroup:
@@ -126,22 +124,13 @@ class TagCatalog:
 
     def group(self, name: str) -> TagGroup | None:
         """The tag group called ``name`` with its tags, or None; cached for ``ttl_seconds``."""
-        key = self._key(name)
-        with _cache_lock:
-            hit = _cache.get(key)
-        if hit is not None and self._clock() < hit[0]:
-            return hit[1]
-        group = self._load(name)
-        self._store(name, group)
-        return group
+        return _cache.get_or_load(self._key(name), lambda: self._load(name), self._ttl, self._clock)
 
     def invalidate(self, name: str) -> None:
-        with _cache_lock:
-            _cache.pop(self._key(name), None)
+        _cache.pop(self._key(name))
 
     def _store(self, name: str, group: TagGroup | None) -> None:
-        with _cache_lock:
-            _cache[self._key(name)] = (self._clock() + self._ttl, group)
+        _cache.put(self._key(name), group, self._clock() + self._ttl)
 
     def _load(self, name: str) -> TagGroup | None:
         data = self._gql.execute(_GROUPS_QUERY, operation_name="lxTagGroups")
