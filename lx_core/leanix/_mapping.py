@@ -48,7 +48,10 @@ def messages_from_body(body: Any) -> str | None:
                 continue
             msgs = err.get("messages")
             if isinstance(msgs, list):
-                found.extend(str(m) for m in msgs if m)
+                # The REST envelope names the offending field in ``value``; keep it.
+                field = err.get("value")
+                prefix = f"{field}: " if isinstance(field, str) and field else ""
+                found.extend(f"{prefix}{m}" for m in msgs if m)
             if isinstance(err.get("message"), str):
                 found.append(err["message"])
     for key in ("message", "error_description", "error"):

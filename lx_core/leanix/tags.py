@@ -135,12 +135,20 @@ class TagCatalog:
     def _load(self, name: str) -> TagGroup | None:
         data = self._gql.execute(_GROUPS_QUERY, operation_name="lxTagGroups")
         edges = (data.get("allTagGroups") or {}).get("edges") or ()
+        # Group names are matched case-insensitively (the LeanIX tutorial writes "Time Model",
+        # many workspaces "TIME Model"); tags are then read by the group's own spelling.
+        wanted = name.casefold()
         node = next(
-            (e["node"] for e in edges if e and (e.get("node") or {}).get("name") == name), None
+            (
+                e["node"]
+                for e in edges
+                if e and str((e.get("node") or {}).get("name", "")).casefold() == wanted
+            ),
+            None,
         )
         if node is None:
             return None
-        data = self._gql.execute(_TAGS_QUERY, {"group": name}, operation_name="lxTags")
+        data = self._gql.execute(_TAGS_QUERY, {"group": node["name"]}, operation_name="lxTags")
         tags: dict[str, Tag] = {}
         for edge in (data.get("allTags") or {}).get("edges") or ():
             tag = _tag_from(edge["node"]) if edge and edge.get("node") else None

@@ -37,7 +37,7 @@ class Subscription(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
     id: str | None = None
-    identifier: str = Field(max_length=255)
+    identifier: str | None = Field(None, max_length=255)  # optional in LeanIX (§4.2)
     delivery_type: Literal["PUSH", "PULL"] = Field(alias="deliveryType")
     tag_sets: list[list[str]] = Field(default_factory=list, alias="tagSets")
     workspace_id: str | None = Field(None, alias="workspaceId")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 JsonDict = dict[str, Any]
@@ -61,7 +61,11 @@ def unauthorized() -> JSONResponse:
 
 async def json_body(request: Request) -> tuple[Any, Response | None]:
     """Parse the JSON body, or return a 400 response to send instead."""
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        # The client gave up (e.g. its read timeout during injected latency): nobody to answer.
+        return None, Response(status_code=499)
     try:
         return json.loads(raw or b"null"), None
     except (ValueError, UnicodeDecodeError):

@@ -331,7 +331,7 @@ def test_4xx_are_mapped_and_carry_method_path_and_message(
     exc = info.value
     assert exc.method == "GET"  # type: ignore[attr-defined]
     assert exc.path == "/services/webhooks/v1/subscriptions"  # type: ignore[attr-defined]
-    assert exc.leanix_message == "nope; really"  # type: ignore[attr-defined]
+    assert exc.leanix_message == "x: nope; x: really"  # type: ignore[attr-defined]
     assert "identifier" not in str(exc)
     assert len(_service_calls(leanix_http)) == 1
 
