@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import report
+
 ROOT = Path(__file__).resolve().parent.parent
 _TIMER = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
 BASELINE = "import azure.functions, requests"
@@ -50,3 +52,19 @@ def measure(runs: int = 15) -> ColdStart:
         base.append(_import_seconds(BASELINE))
         subj.append(_import_seconds(SUBJECT))
     return ColdStart(statistics.median(base) * 1000, statistics.median(subj) * 1000, runs)
+
+
+def table(r: ColdStart) -> report.Table:
+    row = report.Row(
+        "import time (median, fresh interpreter)",
+        f"{r.subject_ms:.1f} ms",
+        f"{r.baseline_ms:.1f} ms",
+        report.ratio(r.ratio),
+        "≤ 1.3x",
+        report.check(r.ratio <= 1.3),
+    )
+    notes = [
+        f"subject `{SUBJECT}` vs baseline `{BASELINE}` (the floor any such app pays), "
+        f"{r.runs} interleaved runs each."
+    ]
+    return report.Table("cold_start", "1. Cold start", [row], notes)
