@@ -8,6 +8,7 @@ environment variable, never echoing a value.
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
@@ -139,6 +140,33 @@ class WebhookSettings(BaseSettings):
 
 
 S = TypeVar("S", bound=BaseSettings)
+
+_MAX_CACHED_SETTINGS = 32
+_cached_settings: dict[tuple[type[BaseSettings], tuple[tuple[str, str], ...]], BaseSettings] = {}
+
+
+def _env_snapshot(cls: type[BaseSettings]) -> tuple[tuple[str, str], ...]:
+    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(prefix)))
+
+
+def cached(cls: type[S]) -> S:
+    """``load(cls)``, reused while the class's own environment variables stay the same.
+
+    Building settings costs hundreds of microseconds (pydantic-settings re-reads and re-validates
+    every field); a warm Function instance would pay that on every invocation. Keying on a
+    snapshot of the variables with the class's prefix keeps changes (a rotated secret) effective
+    on the very next call. Failures are not cached.
+    """
+    key = (cls, _env_snapshot(cls))
+    hit = _cached_settings.get(key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    value = load(cls)
+    if len(_cached_settings) >= _MAX_CACHED_SETTINGS:
+        _cached_settings.clear()
+    _cached_settings[key] = value
+    return value
 
 
 def load(cls: type[S]) -> S:

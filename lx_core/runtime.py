@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from lx_core.config import LeanIXSettings, TimeSettings, WebhookSettings, load
+from lx_core.config import LeanIXSettings, TimeSettings, WebhookSettings, cached
 from lx_core.jobs.time_tagging import TimeTagger
 from lx_core.leanix.client import LeanIXClient
 
@@ -21,7 +21,7 @@ _clients: OrderedDict[LeanIXSettings, LeanIXClient] = OrderedDict()
 
 def leanix_client(settings: LeanIXSettings | None = None) -> LeanIXClient:
     """The process's client for these settings (default: from the environment)."""
-    settings = settings or load(LeanIXSettings)
+    settings = settings or cached(LeanIXSettings)
     with _lock:
         client = _clients.get(settings)
         if client is None:
@@ -35,11 +35,11 @@ def leanix_client(settings: LeanIXSettings | None = None) -> LeanIXClient:
 
 def time_tagger() -> TimeTagger:
     """A TIME tagger over the shared client, with TIME settings read now."""
-    return TimeTagger(leanix_client(), load(TimeSettings))
+    return TimeTagger(leanix_client(), cached(TimeSettings))
 
 
 def webhook_settings() -> WebhookSettings:
-    return load(WebhookSettings)
+    return cached(WebhookSettings)
 
 
 def reset() -> None:
