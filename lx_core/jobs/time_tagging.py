@@ -160,9 +160,7 @@ class TimeTagger:
 
     def _tag_target(self) -> TagTarget:
         s = self._settings
-        catalog = TagCatalog(
-            self._client.graphql, ttl_seconds=self._client.settings.cache_ttl_seconds
-        )
+        catalog = TagCatalog(self._client.graphql)
         group = catalog.group(s.tag_group)
         missing = _missing_tags(group, s.tag_names)
         if missing:
