@@ -46,19 +46,26 @@ def routes(emu: Emulator) -> list[Route]:
     def not_found() -> Response:
         return rest_error(404, "Subscription not found")
 
+    async def valid_fields(request: Request) -> tuple[dict[str, Any], Response | None]:
+        """The validated subscription of a create/update body, or the error to answer."""
+        body, problem = await json_body(request)
+        if problem is not None:
+            return {}, problem
+        fields, errors = validate(body, token_workspace=emu.ws.id)
+        if errors:
+            return {}, rest_error(400, "Invalid subscription", errors)
+        if fields["workspaceId"] != emu.ws.id:
+            # ASSUMPTION [I] §4.2: a token may manage subscriptions of its own workspace only.
+            return {}, rest_error(403, "Not permitted for this workspace")
+        return fields, None
+
     async def create(request: Request) -> Response:
         user = auth(request)
         if user is None:
             return unauthorized()
-        body, problem = await json_body(request)
+        fields, problem = await valid_fields(request)
         if problem is not None:
             return problem
-        fields, errors = validate(body, token_workspace=emu.ws.id)
-        if errors:
-            return rest_error(400, "Invalid subscription", errors)
-        if fields["workspaceId"] != emu.ws.id:
-            # ASSUMPTION [I] §4.2: a token may manage subscriptions of its own workspace only.
-            return rest_error(403, "Not permitted for this workspace")
         sub = emu.subscriptions.create(fields, user_id=user.id, start_offset=emu.events.end_offset)
         return rest(sub.data, "Subscription")
 
@@ -88,14 +95,9 @@ def routes(emu: Emulator) -> list[Route]:
         sub = find(request)
         if sub is None:
             return not_found()
-        body, problem = await json_body(request)
+        fields, problem = await valid_fields(request)
         if problem is not None:
             return problem
-        fields, errors = validate(body, token_workspace=emu.ws.id)
-        if errors:
-            return rest_error(400, "Invalid subscription", errors)
-        if fields["workspaceId"] != emu.ws.id:
-            return rest_error(403, "Not permitted for this workspace")
         emu.subscriptions.replace(sub, fields)
         return rest(sub.data, "Subscription")
 
