@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -98,7 +97,7 @@ def time_reconcile(
             TimeElapsedColumn(),
             console=console,
             transient=as_json,
-            disable=not console.is_terminal and not sys.stderr.isatty(),
+            disable=not console.is_terminal,
         ) as progress:
             task = progress.add_task("reconcile", total=None, changed=0, failed=0)
 

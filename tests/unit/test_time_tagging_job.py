@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from lx_core import runtime
@@ -154,4 +152,3 @@ def test_reconcile_records_failures_and_goes_on(fake_leanix: FakeLeanIX) -> None
     summary = tagger().reconcile()
     assert summary.failed == 1 and summary.changed == 2
     assert summary.failures[0][0] == "a001" and "VALIDATION" in summary.failures[0][1]
-    assert json.dumps(summary.as_dict())
