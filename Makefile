@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck test unit demo up bench iac checkov clean
+.PHONY: install azurite lint typecheck test unit demo up bench iac checkov clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PY) -m venv $(VENV)
@@ -13,6 +13,17 @@ $(STAMP): pyproject.toml requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Azurite (npm), the local Azure Storage emulator the state-store tests and the sandbox run on.
+# 3.35.0 is the newest that runs on Node 20. Installed under .tools/, never deployed.
+AZURITE_VERSION := 3.35.0
+AZURITE_STAMP := .tools/.azurite-$(AZURITE_VERSION)-stamp
+
+$(AZURITE_STAMP):
+	npm install --prefix .tools azurite@$(AZURITE_VERSION) --no-audit --no-fund
+	touch $(AZURITE_STAMP)
+
+azurite: $(AZURITE_STAMP)
 
 lint: install
 	$(BIN)/ruff check .
@@ -24,16 +35,16 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck
+test: lint typecheck azurite
 	$(BIN)/pytest -q
 
-demo: install
+demo: install azurite
 	$(BIN)/lx sandbox demo
 
-up: install
-	$(BIN)/lx sandbox up
+up: install azurite
+	$(BIN)/lx sandbox up $(if $(PORT),--port $(PORT)) $(if $(HOST_PORT),--host-port $(HOST_PORT))
 
-bench: install
+bench: install azurite
 	$(BIN)/python -m bench
 
 # Offline infrastructure checks: Bicep syntax and project rules (pycep), policy (checkov, in its

@@ -21,12 +21,9 @@ from typing import Any, Self
 import requests
 from pydantic import SecretStr
 
+from lx_core import runtime
 from lx_core.config import LeanIXSettings, TimeSettings
-from lx_core.leanix.auth import clear_token_cache
 from lx_core.leanix.client import LeanIXClient
-from lx_core.leanix.datamodel import clear_datamodel_cache
-from lx_core.leanix.pacing import clear_buckets
-from lx_core.leanix.tags import clear_tag_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 TECHNICAL_TOKEN = "sandbox-technical-user-token"  # noqa: S105 - public sandbox token
@@ -48,10 +45,15 @@ def hermetic_env() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def require(condition: object, message: object) -> None:
+    """A benchmark's own sanity check: stop with ``message`` rather than report nonsense."""
+    if not condition:
+        raise RuntimeError(str(message))
+
+
 def clear_process_caches() -> None:
     """Cold caches (bearer, pacer, tag groups, data model), so every run pays its own set-up."""
-    for clear in (clear_token_cache, clear_buckets, clear_tag_cache, clear_datamodel_cache):
-        clear()
+    runtime.reset_process_state()
 
 
 def leanix_settings(url: str, *, requests_per_minute: int = MAX_PACE) -> LeanIXSettings:
@@ -110,7 +112,8 @@ class EmulatorProcess:
         )
         lines: queue.Queue[str] = queue.Queue()
         stdout = self._proc.stdout
-        assert stdout is not None
+        if stdout is None:
+            raise RuntimeError("the emulator process has no stdout pipe")
         threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
         try:
             line = lines.get(timeout=self._timeout).strip()

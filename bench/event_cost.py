@@ -25,7 +25,7 @@ import responses
 from requests import PreparedRequest
 
 from bench import report
-from bench.common import clear_process_caches, hermetic_env
+from bench.common import clear_process_caches, hermetic_env, require
 from lx_core import runtime
 from lx_core.config import LeanIXSettings, load
 from lx_core.leanix.auth import cache_scope
@@ -125,11 +125,11 @@ def measure(events: int = 300, warmup: int = 20) -> EventCost:
     with hermetic_env(), responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         os.environ.update(_ENV)
         clear_process_caches()
-        runtime.reset()
+        runtime.reset_process_state()
         try:
             return _run(handler, rsps, events, warmup)
         finally:
-            runtime.reset()
+            runtime.reset_process_state()
             clear_process_caches()
 
 
@@ -149,7 +149,7 @@ def _run(handler: Any, rsps: responses.RequestsMock, events: int, warmup: int) -
 
     # Cold: the first relevant event on a fresh instance (token, data model, tag group).
     status, _answer, cold_ns = call(_event("app-0", "Application", 0))
-    assert status == 200, _answer
+    require(status == 200, _answer)
     cold_ops = dict(Counter(fake.ops))
     cold_exchanges = runtime.leanix_client().stats.token_exchanges
 
@@ -165,7 +165,7 @@ def _run(handler: Any, rsps: responses.RequestsMock, events: int, warmup: int) -
         ignored_req = _event(f"component-{i}", "ITComponent", i)
         before, fake_before = len(fake.ops), fake.fake_ns
         status, answer, ns = call(relevant_req)
-        assert status == 200, answer
+        require(status == 200, answer)
         if measured:
             relevant.append(ns / 1000)
             mock.append((fake.fake_ns - fake_before) / 1000)
@@ -173,7 +173,7 @@ def _run(handler: Any, rsps: responses.RequestsMock, events: int, warmup: int) -
             statuses[str(answer["status"])] += 1
         before = len(fake.ops)
         status, answer, ns = call(ignored_req)
-        assert status == 200 and answer["status"] == "ignored", answer
+        require(status == 200 and answer["status"] == "ignored", answer)
         if measured:
             ignored.append(ns / 1000)
             ignored_calls += len(fake.ops) - before

@@ -28,7 +28,8 @@ from bench.common import (
     time_settings,
 )
 from bench.naive_reconcile import NaiveSummary, naive_reconcile
-from lx_core.jobs.time_tagging import ReconcileSummary, TimeTagger
+from lx_core.jobs.reconcile_summary import ReconcileSummary
+from lx_core.jobs.time_tagging import TimeTagger
 from lx_sandbox.emulator.seed import expected_time
 
 PER_APP_OPS = ("lxFactSheetPage", "lxFactSheet", "lxUpdateFactSheet")
@@ -146,7 +147,8 @@ def measure(apps: int = 10_000, naive_sample: int = 1000, latency_ms: int = 20) 
         naive_summary, naive = _run(
             emu, apps, latency_ms, lambda c: naive_reconcile(c, time_settings(), limit=limit)
         )
-        assert isinstance(naive_summary, NaiveSummary)
+        if not isinstance(naive_summary, NaiveSummary):
+            raise TypeError("the naive run returned no NaiveSummary")
         naive.examined = naive_summary.examined
         after_naive = app_states(emu)
 

@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 from bench import report
-from bench.common import MAX_PACE, hermetic_env
+from bench.common import MAX_PACE, hermetic_env, require
 from lx_core.leanix.client import LeanIXClient
 from lx_core.leanix.graphql import FactSheetUpdate, Patch
 from lx_sandbox.emulator.seed import FUNCTIONAL, TECHNICAL, expected_time
@@ -98,7 +98,7 @@ def _edit(human: LeanIXClient, updates: list[FactSheetUpdate]) -> None:
     for start in range(0, len(updates), BATCH):
         outcomes = human.graphql.update_fact_sheets(updates[start : start + BATCH])
         failed = [o.id for o in outcomes if o.error is not None]
-        assert not failed, f"human edits failed: {failed[:3]}"
+        require(not failed, f"human edits failed: {failed[:3]}")
 
 
 def _phase(stack: SandboxStack, human: LeanIXClient, updates: list[FactSheetUpdate]) -> Phase:
@@ -125,8 +125,10 @@ def _phase(stack: SandboxStack, human: LeanIXClient, updates: list[FactSheetUpda
 
 def _roundtrip_ms(stack: SandboxStack, samples: int = 30) -> float:
     """Median of sequential ignored-event POSTs straight to the host (one connection each)."""
-    assert stack.host is not None
-    url = f"{stack.host_url}/api/leanix/time?code={stack.host.function_key}"
+    host = stack.host
+    if host is None:
+        raise RuntimeError("the stack's functions host is not running")
+    url = f"{stack.host_url}/api/leanix/time?code={host.function_key}"
     body = json.dumps(
         {"type": "FactSheetUpdatedEvent", "factSheet": {"id": "probe", "type": "ITComponent"}}
     )
@@ -136,7 +138,7 @@ def _roundtrip_ms(stack: SandboxStack, samples: int = 30) -> float:
         started = time.perf_counter()
         resp = requests.post(url, data=body, headers=headers, timeout=10)
         times.append(time.perf_counter() - started)
-        assert resp.status_code == 200, resp.text
+        require(resp.status_code == 200, resp.text)
     return statistics.median(times) * 1000
 
 
@@ -162,7 +164,7 @@ def _run(
     fact_sheets = stack.admin("GET", "/factsheets", params={"limit": 1_000_000})["factSheets"]
     apps = [fs for fs in fact_sheets if fs["type"] == "Application"][: events + 1]
     components = [fs for fs in fact_sheets if fs["type"] == "ITComponent"][: events + 1]
-    assert len(apps) == len(components) == events + 1, "workspace too small"
+    require(len(apps) == len(components) == events + 1, "workspace too small")
 
     def fits(fs: dict[str, Any], i: int) -> FactSheetUpdate:
         f, t = _new_fits(fs["values"], i)

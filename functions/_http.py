@@ -1,7 +1,8 @@
 """Webhook plumbing shared by the HTTP functions: authenticate, bound, parse, answer.
 
-Every failure becomes a short JSON answer: 401 for credentials, 413/400 for bodies, 503 when
-LeanIX is unavailable (so LeanIX redelivers), 500 only for our own faults. Never a stack trace or
+Every failure becomes a short JSON answer: 401 for credentials, 413/400 for bodies, 503 with
+Retry-After whenever trying again later can help (so LeanIX redelivers), 500 only for our own
+faults. Never a stack trace or
 a secret to the caller; details go to the log.
 """
 
@@ -50,7 +51,9 @@ def require_authorization(req: func.HttpRequest, expected: str) -> None:
 
 
 def read_json(req: func.HttpRequest, max_bytes: int) -> object:
-    """The decoded JSON body, refusing oversized, empty and malformed ones."""
+    """The decoded JSON body, refusing oversized, empty, malformed and too deeply nested ones."""
+    from lx_core.events import loads_json
+
     declared = req.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise HttpProblemError(413, f"body exceeds {max_bytes} bytes")
@@ -59,26 +62,29 @@ def read_json(req: func.HttpRequest, max_bytes: int) -> object:
         raise HttpProblemError(413, f"body exceeds {max_bytes} bytes")
     if not body.strip():
         raise HttpProblemError(400, "body is empty; expected a LeanIX webhook event as JSON")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise HttpProblemError(400, "body is not valid JSON") from None
+    return loads_json(body)
+
+
+def retry_after_header(error: Exception, default: int) -> dict[str, str]:
+    """Retry-After for a 503: LeanIX's own wait when it gave one, else ``default`` seconds."""
+    after = getattr(error, "retry_after", None)
+    seconds = default if after is None else max(1, min(3600, round(after)))
+    return {"Retry-After": str(seconds)}
 
 
 def webhook_endpoint(handler: Handler) -> Handler:
-    """Map every exception a webhook handler can raise to a safe answer."""
+    """Map every exception a webhook handler can raise to a safe answer.
+
+    The answers that remain possible: 200 (done or ignored), 400 (not a LeanIX event), 401
+    (credentials), 413 (too large), 503 with Retry-After (LeanIX unavailable, rate limited, out
+    of time, or concurrent writers kept clashing: LeanIX redelivers), 502 (LeanIX refused the
+    call for good: a bug to look into), 500 (misconfigured, or a bug of ours).
+    """
 
     @functools.wraps(handler)
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
         # Imported per call, not at module level: keeps `import function_app` (cold start) light.
-        from lx_core.errors import (
-            ConfigurationError,
-            LeanIXError,
-            RateLimitError,
-            ServerError,
-            TransportError,
-        )
-        from lx_core.events import EventParseError
+        from lx_core.errors import ConfigurationError, EventParseError, LeanIXError, LxError
 
         name = handler.__name__
         try:
@@ -90,16 +96,32 @@ def webhook_endpoint(handler: Handler) -> Handler:
         except ConfigurationError as exc:
             log.error("%s: configuration error: %s", name, exc, extra={"settings": exc.settings})
             return json_response(500, {"error": "the function is misconfigured; see its log"})
-        except (TransportError, ServerError, RateLimitError) as exc:
-            log.warning("%s: LeanIX unavailable: %s", name, exc)
-            return json_response(
-                503, {"error": "LeanIX is unavailable; retry later"}, {"Retry-After": "60"}
-            )
-        except LeanIXError as exc:
-            log.error("%s: LeanIX call failed: %s", name, exc)
-            return json_response(502, {"error": "a LeanIX call failed; see the function log"})
+        except LxError as exc:
+            if exc.retryable:
+                log.warning("%s: retry later: %s", name, exc)
+                return json_response(
+                    503,
+                    {"error": "LeanIX is unavailable or busy; retry later"},
+                    retry_after_header(exc, _default_retry_after()),
+                )
+            if isinstance(exc, LeanIXError):
+                log.error("%s: LeanIX call failed: %s", name, exc)
+                return json_response(502, {"error": "a LeanIX call failed; see the function log"})
+            log.error("%s: failed: %s", name, exc)
+            return json_response(500, {"error": "internal error; see the function log"})
+        except RecursionError:
+            return json_response(400, {"error": "not a LeanIX event: nested too deeply"})
         except Exception:
             log.exception("%s: unexpected error", name)
             return json_response(500, {"error": "internal error; see the function log"})
 
     return wrapper
+
+
+def _default_retry_after() -> int:
+    from lx_core import runtime
+
+    try:
+        return runtime.webhook_settings().retry_after_seconds
+    except Exception:
+        return 30

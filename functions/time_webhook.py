@@ -14,16 +14,17 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions 1.x la
 @webhook_endpoint
 def time_webhook(req: func.HttpRequest) -> func.HttpResponse:
     """Authenticate, parse, and let lx_core bring the Application's TIME value in line."""
-    from lx_core import runtime
+    from lx_core import deadline, runtime
     from lx_core.events import parse_event
 
     settings = runtime.webhook_settings()
-    require_authorization(req, settings.authorization.get_secret_value())
-    event = parse_event(read_json(req, settings.max_body_bytes))
-    result = runtime.time_tagger().handle_event(event)
+    with deadline.within(settings.deadline_seconds):
+        require_authorization(req, settings.authorization.get_secret_value())
+        event = parse_event(read_json(req, settings.max_body_bytes))
+        result = runtime.time_tagger().handle_event(event)
     body: dict[str, object] = {"status": result.status, "factSheetId": result.fact_sheet_id}
-    if result.ignored_reason:
-        body["reason"] = result.ignored_reason
+    if result.reason:
+        body["reason"] = result.reason
     if result.classification:
         body["classification"] = result.classification.value
     return json_response(200, body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,25 +13,38 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lx_cli.sandbox import sandbox_app
-from lx_cli.settings_file import load_settings_file
+from lx_cli.settings_file import SettingsFileError, load_settings_file
 
 if TYPE_CHECKING:
     from lx_core.decisions.subscriptions import SubscriptionChange
+    from lx_core.jobs.reconcile_summary import ReconcileSummary
     from lx_core.jobs.subscriptions import SubscriptionManager
 
 app = typer.Typer(
-    help="Operate lx-functions: LeanIX automation on Azure Functions.", no_args_is_help=True
+    help="Operate lx-functions: LeanIX automation on Azure Functions.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
 )
-time_app = typer.Typer(help="Gartner TIME classification of Applications.", no_args_is_help=True)
+time_app = typer.Typer(
+    help="Gartner TIME classification of Applications.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(time_app, name="time")
 config_app = typer.Typer(
-    help="The LeanIX side as code: webhook subscriptions.", no_args_is_help=True
+    help="The LeanIX side as code: webhook subscriptions.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
 
 console = Console(stderr=True)
 out = Console()
+
+#: What each command reads, shown at the end of its help.
+READS_LEANIX = "Reads LEANIX_API_TOKEN and LEANIX_HOST (and the other LEANIX_* settings)."
+READS_TIME = READS_LEANIX + " Also TIME_* and, to resume and guard the run, LX_STATE_*."
+READS_CONFIG = READS_LEANIX + " The file's ${...} placeholders come from the environment."
 
 
 @app.callback()
@@ -40,55 +54,126 @@ def _global(
         typer.Option(help="A local.settings.json-style file; its Values fill unset variables."),
     ] = Path("local.settings.json"),
 ) -> None:
-    load_settings_file(settings)
+    try:
+        load_settings_file(settings)
+    except SettingsFileError as exc:
+        raise _fail(exc) from None
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(code=2)
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace and clip: an error is one line, however LeanIX worded it."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-@app.command()
-def whoami() -> None:
+def short_id(fact_sheet_id: str) -> str:
+    """The first block of a UUID (enough to find it, short enough for a table)."""
+    head, sep, _ = fact_sheet_id.partition("-")
+    return head + "…" if sep and len(head) >= 8 else fact_sheet_id
+
+
+def _fail(exc: Exception, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {one_line(str(exc))}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=code)
+
+
+@app.command(epilog=READS_LEANIX)
+def whoami(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the identity as JSON.")] = False,
+) -> None:
     """Exchange the API token and show which workspace and user it belongs to."""
     from lx_core import runtime
-    from lx_core.errors import LeanIXError
+    from lx_core.errors import LxError
 
     try:
         claims = runtime.leanix_client().claims
-    except LeanIXError as exc:
+    except LxError as exc:
         raise _fail(exc) from None
-    out.print_json(
-        json.dumps(
-            {
-                "instanceUrl": claims.instance_url,
-                "workspaceId": claims.workspace_id,
-                "workspaceName": claims.workspace_name,
-                "principalId": claims.principal_id,
-            }
-        )
+    info = {
+        "instanceUrl": claims.instance_url,
+        "workspaceId": claims.workspace_id,
+        "workspaceName": claims.workspace_name,
+        "principalId": claims.principal_id,
+        "principalName": claims.principal_name,
+        "workspaceRole": claims.workspace_role,
+        "tokenExpiresAt": datetime.fromtimestamp(claims.expires_at, UTC).isoformat(),
+    }
+    if as_json:
+        out.print_json(json.dumps(info))
+        return
+    out.print(
+        f"workspace  {claims.workspace_name or '?'} ({claims.workspace_id or 'no id in token'})\n"
+        f"instance   {claims.instance_url}\n"
+        f"user       {claims.principal_name or '?'} ({claims.principal_id or 'no id in token'})"
+        + (f", role {claims.workspace_role}" if claims.workspace_role else "")
+        + f"\ntoken      valid until {info['tokenExpiresAt']}",
+        highlight=False,
     )
 
 
-@time_app.command("reconcile")
+_COUNTS = ("examined", "changed", "unchanged", "unclassifiable", "skipped", "failed")
+
+
+def _summary_table(summary: ReconcileSummary) -> Table:
+    dry = summary.dry_run
+    table = Table(title="TIME reconcile" + (" (dry run: nothing written)" if dry else ""))
+    for column in _COUNTS:
+        table.add_column("would change" if dry and column == "changed" else column, justify="right")
+    d = summary.as_dict()
+    table.add_row(*(str(d[c]) for c in _COUNTS))
+    return table
+
+
+def _would_change_table(summary: ReconcileSummary) -> Table:
+    table = Table(title="would change")
+    for column in ("id", "name", "from", "to"):
+        table.add_column(column)
+    for change in summary.would_change:
+        table.add_row(
+            short_id(change.fact_sheet_id),
+            change.name or "",
+            change.before or "-",
+            change.after or "(none)",
+        )
+    return table
+
+
+@time_app.command("reconcile", epilog=READS_TIME)
 def time_reconcile(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute, but write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would change; write nothing.")
+    ] = False,
     fact_sheet_type: Annotated[
         str | None, typer.Option("--type", help="Fact sheet type (default: TIME_FACT_SHEET_TYPE).")
     ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard an unfinished run's checkpoint first.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Walk every Application, classify it and write only the ones that changed."""
+    """Walk every Application, classify it and write only the ones that changed.
+
+    An unfinished run (paused or killed) is resumed from its checkpoint; a run already going
+    elsewhere (the timer, another shell) is not disturbed.
+    """
     from lx_core import runtime
     from lx_core.config import TimeSettings, load
-    from lx_core.errors import LeanIXError
-    from lx_core.jobs.time_tagging import ReconcileSummary, TimeTagger
+    from lx_core.errors import LxError
+    from lx_core.jobs.time_reconcile import ReconcileRun
+    from lx_core.jobs.time_tagging import TimeTagger
 
     try:
         settings = load(TimeSettings)
         if fact_sheet_type:
             settings = settings.model_copy(update={"fact_sheet_type": fact_sheet_type})
-        tagger = TimeTagger(runtime.leanix_client(), settings)
+        store = None if dry_run else runtime.state_store()
+        if store is None and not dry_run:
+            console.print(
+                "[yellow]note:[/yellow] LX_STATE_* not set: this run cannot be resumed and is "
+                "not guarded against a concurrent one",
+                highlight=False,
+            )
+        run = ReconcileRun(TimeTagger(runtime.leanix_client(), settings), store)
         with Progress(
             TextColumn("[bold]TIME reconcile[/bold]"),
             BarColumn(),
@@ -110,49 +195,51 @@ def time_reconcile(
                     failed=summary.failed,
                 )
 
-            summary = tagger.reconcile(dry_run=dry_run, on_progress=show)
-    except LeanIXError as exc:
+            summary = run.run(dry_run=dry_run, on_progress=show, restart=restart)
+    except LxError as exc:
         raise _fail(exc) from None
-    if as_json:
-        out.print_json(json.dumps({**summary.as_dict(), "failures": summary.failures}))
-    else:
-        table = Table(title="TIME reconcile" + (" (dry run: nothing written)" if dry_run else ""))
-        for column in ("examined", "changed", "unchanged", "unclassifiable", "skipped", "failed"):
-            table.add_column(column, justify="right")
-        d = summary.as_dict()
-        table.add_row(
-            *(
-                str(d[c])
-                for c in ("examined", "changed", "unchanged", "unclassifiable", "skipped", "failed")
-            )
+    if summary.state == "busy":
+        console.print(
+            f"[yellow]busy:[/yellow] another TIME reconcile is running ({summary.blocked_by}); "
+            "nothing done",
+            highlight=False,
         )
-        out.print(table)
+        raise typer.Exit(code=3)
+    if as_json:
+        out.print_json(json.dumps(summary.report()))
+    else:
+        out.print(_summary_table(summary))
+        if summary.would_change:
+            out.print(_would_change_table(summary))
+        for reason, count in sorted(summary.skipped_reasons.items()):
+            console.print(f"skipped {count}: {reason}", highlight=False)
         for fs_id, error in summary.failures:
-            console.print(f"[yellow]failed[/yellow] {fs_id}: {error}")
+            console.print(
+                f"[yellow]failed[/yellow] {short_id(fs_id)}: {one_line(error)}", highlight=False
+            )
     if summary.failed:
         raise typer.Exit(code=1)
 
 
-@time_app.command("tag")
+@time_app.command("tag", epilog=READS_TIME)
 def time_tag(fact_sheet_id: Annotated[str, typer.Argument(help="The Application's id.")]) -> None:
     """Classify one Application now (what the webhook does)."""
     from lx_core import runtime
-    from lx_core.errors import LeanIXError
+    from lx_core.errors import LxError
 
     try:
         result = runtime.time_tagger().tag_one(fact_sheet_id)
-    except LeanIXError as exc:
+    except LxError as exc:
         raise _fail(exc) from None
-    out.print_json(
-        json.dumps(
-            {
-                "factSheetId": result.fact_sheet_id,
-                "status": result.status,
-                "classification": result.classification.value if result.classification else None,
-                "written": result.written,
-            }
-        )
-    )
+    body: dict[str, object] = {
+        "factSheetId": result.fact_sheet_id,
+        "status": result.status,
+        "classification": result.classification.value if result.classification else None,
+        "written": result.written,
+    }
+    if result.reason:
+        body["reason"] = result.reason
+    out.print_json(json.dumps(body))
 
 
 ConfigFile = Annotated[Path, typer.Option("--file", help="Subscriptions config (JSON).")]
@@ -192,31 +279,31 @@ def _manager_and_plan(
     return manager, manager.plan(desired, resend_secrets=resend_secrets)
 
 
-@config_app.command("plan")
+@config_app.command("plan", epilog=READS_CONFIG)
 def config_plan(
     file: ConfigFile = Path("infra/leanix/webhooks.json"), resend_secrets: ResendSecrets = False
 ) -> None:
     """Show what `apply` would create or update (by identifier); writes nothing."""
-    from lx_core.errors import LeanIXError
+    from lx_core.errors import LxError
 
     try:
         _, changes = _manager_and_plan(file, resend_secrets)
-    except LeanIXError as exc:
+    except LxError as exc:
         raise _fail(exc) from None
     out.print(_plan_table(changes, "webhook subscriptions: plan"))
 
 
-@config_app.command("apply")
+@config_app.command("apply", epilog=READS_CONFIG)
 def config_apply(
     file: ConfigFile = Path("infra/leanix/webhooks.json"), resend_secrets: ResendSecrets = False
 ) -> None:
     """Create or update the subscriptions in the file; unchanged ones are not written."""
-    from lx_core.errors import LeanIXError
+    from lx_core.errors import LxError
 
     try:
         manager, changes = _manager_and_plan(file, resend_secrets)
         applied = manager.apply(changes)
-    except LeanIXError as exc:
+    except LxError as exc:
         raise _fail(exc) from None
     out.print(_plan_table([a.change for a in applied], "webhook subscriptions: applied"))
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
+import shlex
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from lx_sandbox.funchost import FunctionsHost
+    from lx_sandbox.stack import SandboxStack
 
 sandbox_app = typer.Typer(
     help="Run the local LeanIX emulator and functions host.", no_args_is_help=True
@@ -113,7 +121,8 @@ def demo(
         )
         for fs_id, (functional, technical) in chosen.items():
             current = human.graphql.get_fact_sheet(fs_id, "id rev")
-            assert current is not None
+            if current is None:
+                raise RuntimeError(f"the demo's Application {fs_id} is gone")
             human.graphql.update_fact_sheet(
                 fs_id,
                 [
@@ -192,34 +201,144 @@ def demo(
 @sandbox_app.command("up")
 def up(
     seed: Annotated[str, typer.Option(help="demo, empty or generated:N")] = "demo",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="LeanIX emulator port (0: a free port).")
+    ] = 0,
+    host_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Functions host port (0: a free port).")
+    ] = 0,
     duration: Annotated[
         float | None, typer.Option("--for", help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
 ) -> None:
     """Start the emulator and the functions host and keep them running for exploring by hand."""
-    from lx_sandbox.emulator import HUMAN_TOKEN
+    from lx_sandbox.funchost.activity import printed_to
     from lx_sandbox.stack import SandboxStack, StackOptions
 
     _quiet_servers()
-    with SandboxStack(StackOptions(seed=seed, run_timers=True)) as stack:
-        stack.register_subscriptions()
-        assert stack.host is not None
-        console.print(f"LeanIX emulator : {stack.emulator_url}  (admin API: /_sandbox/...)")
-        console.print(f"functions host  : {stack.host_url}")
-        console.print(f"  POST {stack.host_url}/api/leanix/time?code={stack.host.function_key}")
-        console.print(
-            f"  master key (POST /admin/functions/time_reconcile): {stack.host.master_key}"
-        )
-        console.print(f"human user token: {HUMAN_TOKEN}")
-        console.print("\nUse the lx CLI against the sandbox from another shell:")
-        for name, value in stack.app_settings().items():
-            console.print(f"  export {name}='{value}'")
-        console.print("  lx whoami; lx time reconcile --dry-run; lx config plan")
-        console.print("\nCtrl-C stops everything.")
-        deadline = None if duration is None else time.monotonic() + duration
-        try:
+    options = StackOptions(seed=seed, run_timers=True, emulator={"port": port}, host_port=host_port)
+    stack = _start_or_explain(SandboxStack(options))  # started: `with stack` would start again
+    try:
+        with printed_to(_plain):
+            stack.register_subscriptions()
+            _print_up_banner(stack)
+            deadline = None if duration is None else time.monotonic() + duration
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
     console.print("stopped")
+
+
+# Settings whose values are credentials: labelled when `up` prints them (sandbox values only).
+_SECRET_WORDS = ("TOKEN", "KEY", "AUTHORIZATION", "SECRET", "PASSWORD", "CONNECTION_STRING")
+
+
+def _plain(text: str) -> None:
+    """Print ``text`` as is: no markup, no highlighting, no wrapping, so it pastes whole."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _start_or_explain(stack: SandboxStack) -> SandboxStack:
+    """Start ``stack``; a fixed port that is taken ends in one line naming the option to change."""
+    from lx_sandbox.funchost import PortInUseError
+
+    try:
+        return stack.start()
+    except PortInUseError as exc:
+        _port_taken("functions host", exc.port, "--host-port", "HOST_PORT")
+    except OSError as exc:
+        port = stack.options.emulator.get("port")
+        if exc.errno != errno.EADDRINUSE or not port:
+            raise  # not the emulator's fixed port: let the error say what it is
+        _port_taken("LeanIX emulator", port, "--port", "PORT")
+
+
+def _port_taken(what: str, port: object, option: str, make_var: str) -> NoReturn:
+    console.print(
+        f"[red]error:[/red] {what}: port {port} is already in use (another `lx sandbox up`?). "
+        f"Stop that, or choose another {option} (make up {make_var}=...), 0 for a free port."
+    )
+    raise typer.Exit(code=2)
+
+
+def _running_host(stack: SandboxStack) -> FunctionsHost:
+    if stack.host is None:
+        raise RuntimeError("the sandbox stack is not running")
+    return stack.host
+
+
+def cli_exports(stack: SandboxStack) -> dict[str, str]:
+    """Every variable the lx CLI needs against ``stack``: the app settings (LEANIX_*, the
+    webhook secret, ...) plus the host wiring `lx config plan` fills infra/leanix/webhooks.json
+    with (``LX_FUNCTIONS_BASE_URL``, ``LX_FUNCTION_KEY``)."""
+    host = _running_host(stack)
+    return {
+        **stack.app_settings(),
+        "LX_FUNCTIONS_BASE_URL": host.url,
+        "LX_FUNCTION_KEY": host.function_key,
+    }
+
+
+def _venv_dir(root: Path) -> str:
+    """The virtual environment running this CLI, relative to ``root`` when inside it."""
+    prefix = Path(sys.prefix)
+    if not (prefix / "bin" / "lx").exists():
+        return ".venv"  # what `make` creates
+    try:
+        return str(prefix.relative_to(root))
+    except ValueError:
+        return str(prefix)
+
+
+def cli_shell_lines(stack: SandboxStack, example_id: str | None = None) -> list[str]:
+    """Shell lines that make `lx whoami`, `lx time ...` and `lx config plan` work elsewhere."""
+    from lx_sandbox.stack import ROOT
+
+    venv = shlex.quote(_venv_dir(ROOT))
+    lines = [
+        f"cd {shlex.quote(str(ROOT))}",
+        f"source {venv}/bin/activate    # or run {venv}/bin/lx",
+    ]
+    for name, value in cli_exports(stack).items():
+        line = f"export {name}={shlex.quote(value)}"
+        if any(word in name for word in _SECRET_WORDS):
+            line += "    # sandbox-only secret"
+        lines.append(line)
+    lines += [
+        "lx whoami",
+        "lx time reconcile --dry-run",
+        f"lx time tag {example_id or '<factSheetId>'}",
+        "lx config plan",
+    ]
+    return lines
+
+
+def _example_application(stack: SandboxStack) -> str | None:
+    active = [a for a in stack.applications() if a.get("status") == "ACTIVE"]
+    return str(min(active, key=lambda a: str(a["name"]))["id"]) if active else None
+
+
+def _print_up_banner(stack: SandboxStack) -> None:
+    from lx_sandbox.emulator import HUMAN_TOKEN
+
+    host = _running_host(stack)
+    url = host.url
+    console.print(f"LeanIX emulator : {stack.emulator_url}  (admin API: /_sandbox/...)")
+    console.print(f"functions host  : {url}  (serving function_app.py)")
+    _plain(f"  webhook   : POST {url}/api/leanix/time?code={host.function_key}")
+    _plain("              with header Authorization: $LX_WEBHOOK_AUTHORIZATION (below)")
+    _plain(
+        f"  timer now : curl -X POST -H 'x-functions-key: {host.master_key}' "
+        f"-H 'Content-Type: application/json' -d '{{}}' {url}/admin/functions/time_reconcile"
+    )
+    _plain(f"  human user token (for edits the app reacts to): {HUMAN_TOKEN}")
+    console.print(
+        "\nUse the lx CLI against the sandbox from another shell "
+        "(every secret below is a sandbox-only value):"
+    )
+    for line in cli_shell_lines(stack, _example_application(stack)):
+        _plain(f"  {line}")
+    console.print("\nOne line per webhook delivery and timer run follows. Ctrl-C stops everything.")

@@ -23,6 +23,10 @@ TOKEN_EXCHANGE_IS_IDEMPOTENT: Final[bool] = True
 #: ``expires_in`` is present.
 DEFAULT_TOKEN_LIFETIME_SECONDS: Final[int] = 3600
 
+#: §1.2 [I]: the refresh margin is capped at this fraction of a token's real lifetime, so a
+#: workspace (or the emulator) issuing short-lived tokens does not cause an exchange per call.
+MAX_REFRESH_MARGIN_FRACTION: Final[float] = 0.1
+
 #: §1.3/§1.4 [V3] claim name; [I] on its format: scheme + host, no path, e.g.
 #: ``https://acme.leanix.net``. A path is dropped; a non-http(s) value is rejected.
 INSTANCE_URL_CLAIM: Final[str] = "instanceUrl"
@@ -35,6 +39,9 @@ INSTANCE_URL_MUST_KEEP_HTTPS: Final[bool] = True
 WORKSPACE_ID_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "permission", "workspaceId")
 WORKSPACE_NAME_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "permission", "workspaceName")
 PRINCIPAL_ID_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "id")
+PRINCIPAL_NAME_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "username")
+#: §1.3 [V3] path; [I] on its values (ADMIN/MEMBER/VIEWER). Shown by ``lx whoami`` only.
+WORKSPACE_ROLE_CLAIM_PATH: Final[tuple[str, ...]] = ("principal", "permission", "role")
 
 # --- Rate limits and retries (§0.3) -------------------------------------------------------------
 
@@ -46,7 +53,20 @@ RATE_LIMIT_PER_MINUTE: Final[int] = 1800
 RETRY_AFTER_ON_5XX: Final[bool] = True
 RETRY_AFTER_ACCEPTS_HTTP_DATE: Final[bool] = True
 
+# --- Webhook deliveries (§4) -------------------------------------------------------------------
+
+#: [U]: how long LeanIX waits for a PUSH delivery's answer is undocumented. We assume it gives up
+#: after about 10 s, so the webhook's own deadline (LX_WEBHOOK_DEADLINE_SECONDS) defaults to half
+#: of that: the 503 reaches LeanIX before it stops listening, instead of a timeout while the work
+#: goes on and a duplicate delivery follows.
+ASSUMED_DELIVERY_TIMEOUT_SECONDS: Final[float] = 10.0
+
 # --- GraphQL (§2) -------------------------------------------------------------------------------
+
+#: [U]: how long an ``allFactSheets`` cursor stays valid is undocumented. A resumed reconcile
+#: whose cursor is rejected (any GraphQL error on a page after the first) starts the walk over;
+#: compare-first writing makes that safe. TIME_RECONCILE_MAX_RESTARTS bounds it.
+CURSOR_MAY_EXPIRE: Final[bool] = True
 
 GRAPHQL_PATH: Final[str] = "/services/pathfinder/v1/graphql"
 

@@ -13,9 +13,10 @@ import re
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from lx_core import assumptions
 from lx_core.decisions.time_model import TimeClass
 from lx_core.errors import ConfigurationError
 
@@ -51,6 +52,25 @@ class LeanIXSettings(BaseSettings):
     backoff_initial_seconds: float = Field(0.5, ge=0, le=60)
     backoff_max_seconds: float = Field(30.0, ge=0, le=600)
     requests_per_minute: int = Field(1500, ge=1, le=1800)
+    pace_scope: Literal["process", "deployment"] = Field(
+        "process",
+        description="process: each instance paces itself at requests_per_minute; deployment: "
+        "every instance shares one budget per user in the state store (needs LX_STATE_*).",
+    )
+    pace_window_seconds: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description="The period LeanIX counts requests over; the deployment budget is "
+        "requests_per_minute scaled to it (only tests against the emulator change it).",
+    )
+    pace_fallback_instances: int = Field(
+        40,
+        ge=1,
+        le=1000,
+        description="While the state store cannot be reached, each instance paces itself at "
+        "requests_per_minute / this (set it to the app's maximumInstanceCount).",
+    )
     token_refresh_margin_seconds: int = Field(60, ge=0, le=1800)
     page_size: int = Field(100, ge=1, le=10000)
     cache_ttl_seconds: int = Field(300, ge=0, le=86400)
@@ -106,6 +126,19 @@ class TimeSettings(BaseSettings):
     fact_sheet_type: str = "Application"
     comment: str = "lx-functions: TIME classification"
     batch_size: int = Field(25, ge=1, le=100)
+    reconcile_invocation_seconds: float = Field(
+        480.0,
+        gt=10,
+        le=3600,
+        description="How long one timer invocation works before it pauses at a checkpoint "
+        "(below the host's functionTimeout).",
+    )
+    reconcile_lease_seconds: float = Field(
+        120.0, ge=10, le=3600, description="How long a reconcile's lease lasts between renewals."
+    )
+    reconcile_max_restarts: int = Field(
+        3, ge=0, le=20, description="Walk restarts allowed when LeanIX rejects a stored cursor."
+    )
 
     @field_validator("tag_names", mode="before")
     @classmethod
@@ -135,8 +168,73 @@ class WebhookSettings(BaseSettings):
         "authorizationHeader (secret)."
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, le=20 * 1024 * 1024)
+    deadline_seconds: float = Field(
+        assumptions.ASSUMED_DELIVERY_TIMEOUT_SECONDS / 2,
+        gt=0.5,
+        le=60,
+        description="Total time a delivery may take before it is answered 503 (LeanIX's own "
+        "delivery timeout is undocumented; see lx_core.assumptions).",
+    )
+    retry_after_seconds: int = Field(
+        30, ge=1, le=3600, description="Retry-After on a 503 when LeanIX gave none."
+    )
 
     _check_secret = field_validator("authorization")(_reject_unresolved_secret)
+
+
+class StateSettings(BaseSettings):
+    """Where durable state lives (env prefix ``LX_STATE_``): a Table service of the *data*
+    storage account, never the Functions host's ``AzureWebJobsStorage``.
+
+    In Azure, ``LX_STATE_TABLE_ENDPOINT`` with the app's managed identity
+    (``LX_STATE_CLIENT_ID``); locally, ``LX_STATE_CONNECTION_STRING`` (Azurite). The operator's
+    ``lx`` uses either: the endpoint with their own Azure login (azure-identity's default
+    credential chain), or a connection string.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LX_STATE_", extra="ignore", frozen=True)
+
+    table_endpoint: str | None = Field(
+        None, description="https://<account>.table.core.windows.net (identity-based access)."
+    )
+    connection_string: SecretStr | None = Field(
+        None, description="A storage connection string, e.g. Azurite's (secret)."
+    )
+    table_name: str = Field("lxstate", pattern=r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+    client_id: str | None = Field(
+        None, description="Client id of the user-assigned managed identity, in Azure."
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("table_endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an http(s) URL of a Table service")
+        if parts.query or parts.fragment:
+            raise ValueError("must not contain a query (no SAS tokens; use the identity)")
+        return value
+
+    @field_validator("connection_string")
+    @classmethod
+    def _check_connection_string(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return _reject_unresolved_secret(value)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> StateSettings:
+        if self.table_endpoint and self.connection_string:
+            raise ValueError("set LX_STATE_TABLE_ENDPOINT or LX_STATE_CONNECTION_STRING, not both")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.table_endpoint or self.connection_string)
 
 
 S = TypeVar("S", bound=BaseSettings)
@@ -169,6 +267,11 @@ def cached(cls: type[S]) -> S:
     return value
 
 
+def clear_settings_cache() -> None:
+    """Forget every cached settings object (see ``lx_core.runtime.reset_process_state``)."""
+    _cached_settings.clear()
+
+
 def load(cls: type[S]) -> S:
     """Build a settings class from the environment, or raise a ConfigurationError that names
     every missing or malformed setting by its environment variable."""
@@ -179,7 +282,7 @@ def load(cls: type[S]) -> S:
         names: list[str] = []
         problems: list[str] = []
         for err in exc.errors(include_input=False, include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else ""
+            field = str(err["loc"][0]) if err["loc"] else "*"
             name = (prefix + field).upper()
             names.append(name)
             problems.append(f"{name}: {err['msg']}")

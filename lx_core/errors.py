@@ -1,42 +1,108 @@
-"""One error hierarchy for everything lx_core raises.
+"""One error tree for everything lx-functions raises on purpose, with ``LxError`` at its root.
 
-Catch at the level you can act on: retry on ``TransportError``, re-read on ``RevisionClashError``,
-fix configuration on ``ConfigurationError``. Every error carries what is needed to diagnose it
-(status, method, path, LeanIX's own message and error type) and never a token: messages are built
-from fields we control, and LeanIX's text is truncated.
+Catch at the level you can act on: answer 503 on anything ``retryable``, re-read on
+``RevisionClashError``, fix configuration on ``ConfigurationError``. Every error carries what is
+needed to diagnose it (status, method, path, LeanIX's own message and error type, the server's
+``Retry-After``) and never a secret: messages are built from fields we control, and LeanIX's text
+is redacted and truncated before it gets here.
 
-    LeanIXError
-    ├── ConfigurationError        a setting is missing or malformed; names the setting
-    ├── TransportError            no HTTP answer: connection refused, DNS, TLS
-    │   └── RequestTimeoutError   connect or read timeout
-    ├── APIError                  LeanIX answered with an error status
-    │   ├── AuthenticationError   401 after one re-authentication, or the token exchange refused
-    │   ├── PermissionDeniedError 403
-    │   ├── NotFoundError         404
-    │   ├── BadRequestError       any other 4xx
-    │   ├── RateLimitError        429 still there when the retry budget ran out
-    │   └── ServerError           5xx still there when the retry budget ran out
-    └── GraphQLError              an ``errors`` array in the answer, even with HTTP 200
-        └── RevisionClashError    errorType REVISION_CLASH: the fact sheet changed under us
+    LxError                           root; ``retryable`` says whether trying later may succeed
+    ├── ConfigurationError            a setting is missing or malformed; names it, never its value
+    ├── EventParseError               a webhook body is not a LeanIX event (answered 400)
+    ├── StateError                    the state store (Azure Table storage) refused or failed
+    │   ├── StateConflictError        the row exists already, or its ETag moved on (lost a race)
+    │   ├── StateUnavailableError     the store could not be reached or answered 5xx   [retryable]
+    │   └── LeaseLostError            another owner holds the lease we were renewing
+    └── LeanIXError                   a LeanIX call failed
+        ├── TransportError            no HTTP answer: connection refused, DNS, TLS     [retryable]
+        │   ├── RequestTimeoutError   connect or read timeout                          [retryable]
+        │   └── DeadlineExceededError the caller's deadline passed first               [retryable]
+        ├── APIError                  LeanIX answered with an error status
+        │   ├── AuthenticationError   401 after one re-authentication, or the token refused
+        │   ├── PermissionDeniedError 403
+        │   ├── NotFoundError         404
+        │   ├── BadRequestError       any other 4xx
+        │   ├── RateLimitError        429 still there when the retry budget ran out    [retryable]
+        │   ├── ServerError           5xx still there when the retry budget ran out    [retryable]
+        │   └── MalformedResponseError a 2xx whose body is not the JSON it must be     [retryable]
+        └── GraphQLError              an ``errors`` array in the answer, even with HTTP 200
+            └── RevisionClashError    REVISION_CLASH: the fact sheet changed under us  [retryable]
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 _MAX_DETAIL = 300
 
 
-def _clip(text: str | None) -> str | None:
+def clip(text: str | None, limit: int = _MAX_DETAIL) -> str | None:
+    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut)."""
     if text is None:
         return None
     text = " ".join(text.split())
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class LeanIXError(Exception):
-    """Root of every error lx_core raises."""
+class LxError(Exception):
+    """Root of every error lx-functions raises on purpose."""
+
+    #: Whether the same call may succeed later without anyone changing anything.
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.message = message
+        #: Seconds the other side asked us to wait (its ``Retry-After``), when it said so.
+        self.retry_after = retry_after
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        return self.message
+
+
+class ConfigurationError(LxError):
+    """A setting is missing or malformed. The message names the setting, never its value."""
+
+    def __init__(self, message: str, *, settings: Sequence[str] = ()) -> None:
+        self.settings = tuple(settings)
+        super().__init__(message)
+
+
+class EventParseError(LxError):
+    """The body is not a LeanIX event; the message names the offending field, never its value."""
+
+
+class StateError(LxError):
+    """The state store refused or failed an operation."""
+
+    def __init__(self, message: str, *, partition: str | None = None, key: str | None = None):
+        self.partition = partition
+        self.key = key
+        super().__init__(message)
+
+    def _render(self) -> str:
+        if self.partition is None:
+            return self.message
+        return f"{self.message} [{self.partition}/{self.key}]"
+
+
+class StateConflictError(StateError):
+    """Insert of a row that exists, or a replace/delete whose ETag no longer matches."""
+
+
+class StateUnavailableError(StateError):
+    """The store could not be reached, timed out, or answered with a server error."""
+
+    retryable = True
+
+
+class LeaseLostError(StateError):
+    """The lease we held was taken over (it expired and someone else acquired it)."""
+
+
+class LeanIXError(LxError):
+    """A LeanIX call failed."""
 
     def __init__(
         self,
@@ -47,14 +113,14 @@ class LeanIXError(Exception):
         status: int | None = None,
         leanix_message: str | None = None,
         error_type: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        self.message = message
         self.method = method
         self.path = path
         self.status = status
-        self.leanix_message = _clip(leanix_message)
+        self.leanix_message = clip(leanix_message)
         self.error_type = error_type
-        super().__init__(self._render())
+        super().__init__(message, retry_after=retry_after)
 
     def _render(self) -> str:
         parts = [self.message]
@@ -69,20 +135,19 @@ class LeanIXError(Exception):
         return " ".join(parts)
 
 
-class ConfigurationError(LeanIXError):
-    """A setting is missing or malformed. The message names the setting, never its value."""
-
-    def __init__(self, message: str, *, settings: Sequence[str] = ()) -> None:
-        self.settings = tuple(settings)
-        super().__init__(message)
-
-
 class TransportError(LeanIXError):
     """The request got no HTTP answer (connection refused, DNS, TLS)."""
+
+    retryable = True
 
 
 class RequestTimeoutError(TransportError):
     """The connect or read timeout expired."""
+
+
+class DeadlineExceededError(TransportError):
+    """The caller's deadline passed before LeanIX gave a usable answer (nothing was waited
+    for past it: timeouts, back-off and the token exchange are all capped by the time left)."""
 
 
 class APIError(LeanIXError):
@@ -108,13 +173,19 @@ class BadRequestError(APIError):
 class RateLimitError(APIError):
     """429 still returned when the retry budget ran out."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, **kw)
+    retryable = True
 
 
 class ServerError(APIError):
     """5xx still returned when the retry budget ran out."""
+
+    retryable = True
+
+
+class MalformedResponseError(APIError):
+    """A 2xx answer whose body is not the JSON it must be (a proxy's page, a cut-off body)."""
+
+    retryable = True
 
 
 class GraphQLError(LeanIXError):
@@ -135,6 +206,8 @@ class GraphQLError(LeanIXError):
 
 class RevisionClashError(GraphQLError):
     """The fact sheet's revision moved on since we read it (errorType REVISION_CLASH)."""
+
+    retryable = True
 
 
 def error_for_status(status: int) -> type[APIError]:

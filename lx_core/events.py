@@ -15,10 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lx_core.assumptions import PAYLOAD_TYPE_TO_EVENT
+from lx_core.errors import EventParseError
 
-
-class EventParseError(ValueError):
-    """The body is not a LeanIX event; the message names the offending field, never its value."""
+__all__ = ["EventParseError", "LeanIXEvent", "parse_event"]
 
 
 class _Lenient(BaseModel):
@@ -78,20 +77,54 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(problems[:5])
 
 
+#: Deepest nesting accepted in an event. Real events nest about six levels; deeper input is refused
+#: before any validator walks it (recursion in a parser must never become a 500).
+MAX_JSON_DEPTH = 32
+
+
+def json_depth_exceeds(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether decoded JSON nests deeper than ``limit`` (iterative: no recursion to overflow)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def loads_json(text: str | bytes, what: str = "body") -> object:
+    """``json.loads`` that raises EventParseError for invalid, undecodable or too-deep input."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise EventParseError(f"{what}: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
+        raise EventParseError(f"{what}: not valid JSON") from None
+    if json_depth_exceeds(value):
+        raise EventParseError(f"{what}: nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
 def parse_event(body: object) -> LeanIXEvent:
     """Normalise a decoded JSON body into a ``LeanIXEvent`` or raise ``EventParseError``."""
     if not isinstance(body, Mapping):
         raise EventParseError("body: expected a JSON object")
+    if json_depth_exceeds(body):
+        raise EventParseError(f"body: nested deeper than {MAX_JSON_DEPTH} levels")
     data: Mapping[str, Any] = body
     try:
         if "payload" in data:
             raw_payload = data["payload"]
             if isinstance(raw_payload, str):
                 # Older specs type the envelope's payload as a string of JSON.
-                try:
-                    raw_payload = json.loads(raw_payload)
-                except ValueError:
-                    raise EventParseError("payload: not valid JSON") from None
+                raw_payload = loads_json(raw_payload, "payload")
             envelope = EventEnvelope.model_validate({**data, "payload": raw_payload})
             payload = envelope.payload
             user_id = envelope.user_id or payload.user_id

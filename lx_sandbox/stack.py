@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from lx_core import runtime
 from lx_core.config import LeanIXSettings
 from lx_core.jobs.subscriptions import DEFAULT_FILE, AppliedChange, SubscriptionManager
 from lx_core.leanix.client import LeanIXClient
+from lx_sandbox.azurite import Azurite
 from lx_sandbox.emulator import HUMAN_TOKEN, TECHNICAL_TOKEN, SandboxConfig, SandboxServer
 from lx_sandbox.funchost import FunctionsHost
 
@@ -34,13 +36,23 @@ WEBHOOK_SECRET = "Bearer sandbox-webhook-secret"  # noqa: S105 - a local sandbox
 
 @dataclass
 class StackOptions:
-    """How to start the stack. ``app_settings`` override the defaults set for the app."""
+    """How to start the stack. ``app_settings`` override the defaults set for the app.
+
+    ``host_port`` fixes the functions host's port (0: a free one); the emulator's comes from
+    ``emulator={"port": ...}``, like its other settings.
+    """
 
     seed: str | dict[str, Any] = "demo"
     emulator: dict[str, Any] = field(default_factory=dict)
     app_settings: dict[str, str] = field(default_factory=dict)
     run_timers: bool = False
     webhook_secret: str = WEBHOOK_SECRET
+    host_port: int = 0
+    #: Keep state (reconcile checkpoints, leases) in Azurite, as the deployed app does in Azure
+    #: Table storage. ``state_connection_string`` reuses a running Azurite (the test session's);
+    #: otherwise the stack starts its own.
+    state: bool = True
+    state_connection_string: str | None = None
 
 
 class SandboxStack:
@@ -51,21 +63,26 @@ class SandboxStack:
         self._saved_env: dict[str, str | None] = {}
         self.emulator: SandboxServer | None = None
         self.host: FunctionsHost | None = None
+        self.azurite: Azurite | None = None
+        self.state_table = "lx" + uuid.uuid4().hex[:12]
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Self:
         try:
+            if self.options.state and self.options.state_connection_string is None:
+                self.azurite = Azurite().start()
             config = SandboxConfig(seed=self.options.seed, **self.options.emulator)
             self.emulator = SandboxServer(config).start()
             self._set_env(self.app_settings())
-            runtime.reset()
+            runtime.reset_process_state()
             self.host = FunctionsHost(
                 "function_app",
                 app_dir=ROOT,
                 # Never pick up a developer's local.settings.json: the stack sets everything.
                 settings_file=ROOT / ".sandbox" / "no-local-settings.json",
                 run_timers=self.options.run_timers,
+                port=self.options.host_port,
             ).start()
         except BaseException:
             self.stop()
@@ -79,7 +96,10 @@ class SandboxStack:
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
-        runtime.reset()
+        runtime.reset_process_state()
+        if self.azurite is not None:
+            self.azurite.close()
+            self.azurite = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -105,15 +125,23 @@ class SandboxStack:
 
     # -- wiring --------------------------------------------------------------------------------
 
+    def _running_emulator(self) -> SandboxServer:
+        if self.emulator is None:
+            raise RuntimeError("the stack is not running")
+        return self.emulator
+
+    def _running_host(self) -> FunctionsHost:
+        if self.host is None:
+            raise RuntimeError("the stack is not running")
+        return self.host
+
     @property
     def emulator_url(self) -> str:
-        assert self.emulator is not None, "the stack is not running"
-        return self.emulator.url
+        return self._running_emulator().url
 
     @property
     def host_url(self) -> str:
-        assert self.host is not None, "the stack is not running"
-        return self.host.url
+        return self._running_host().url
 
     def app_settings(self) -> dict[str, str]:
         """The app settings the function app runs with against this emulator."""
@@ -122,16 +150,29 @@ class SandboxStack:
             "LEANIX_API_TOKEN": TECHNICAL_TOKEN,
             "LX_WEBHOOK_AUTHORIZATION": self.options.webhook_secret,
             "TIME_RECONCILE_SCHEDULE": "0 30 2 * * *",
+            "TIME_RECONCILE_RESUME_SCHEDULE": "0 */5 * * * *",
+            **self.state_settings(),
             **self.options.app_settings,
         }
 
+    def state_settings(self) -> dict[str, str]:
+        """``LX_STATE_*`` for the stack's Azurite and its own table (empty without state)."""
+        if not self.options.state:
+            return {}
+        connection = self.options.state_connection_string
+        if connection is None:
+            if self.azurite is None:
+                raise RuntimeError("the stack is not running")
+            connection = self.azurite.connection_string
+        return {"LX_STATE_CONNECTION_STRING": connection, "LX_STATE_TABLE_NAME": self.state_table}
+
     def subscription_env(self) -> dict[str, str]:
         """The placeholders of infra/leanix/webhooks.json for this stack."""
-        assert self.host is not None
+        host = self._running_host()
         return {
             **os.environ,
-            "LX_FUNCTIONS_BASE_URL": self.host.url,
-            "LX_FUNCTION_KEY": self.host.function_key,
+            "LX_FUNCTIONS_BASE_URL": host.url,
+            "LX_FUNCTION_KEY": host.function_key,
             "LX_WEBHOOK_AUTHORIZATION": self.options.webhook_secret,
         }
 

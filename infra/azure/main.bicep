@@ -5,9 +5,14 @@
 //     --parameters infra/azure/main.bicepparam
 //
 // Security model:
-// - One user-assigned managed identity does everything at run time: host storage (blobs, queues,
-//   tables), deployment package download, Application Insights ingestion (Entra auth only) and
-//   Key Vault references. No storage keys, no instrumentation keys, no connection strings.
+// - One user-assigned managed identity does everything at run time: host storage, deployment
+//   package download, the application state table, Application Insights ingestion (Entra auth
+//   only) and Key Vault references. No storage keys, no instrumentation keys, no connection strings.
+// - Two storage accounts, so each gets only the roles its user needs: the HOST account
+//   (`AzureWebJobsStorage`: timer locks, host keys, deployment package) and the DATA account
+//   (application state in Table storage, later result blobs). The app reaches the data account
+//   only through `LX_STATE_TABLE_ENDPOINT`; an operator can be granted the data account without
+//   getting anything on the host account, and the reverse.
 // - Secret VALUES are never in this template or in any parameter file. The two secrets are set
 //   after deployment with `az keyvault secret set` (see README.md); the app settings hold only
 //   `@Microsoft.KeyVault(...)` references to them.
@@ -40,6 +45,15 @@ param leanixHost string
 @minLength(11)
 param timeReconcileSchedule string = '0 30 2 * * *'
 
+@description('NCRONTAB (6 fields, UTC) for the second timer, which resumes an unfinished TIME reconcile from its checkpoint in the state table.')
+@minLength(11)
+param timeReconcileResumeSchedule string = '0 */5 * * * *'
+
+@description('Total time budget of one webhook delivery in seconds (a number, may be fractional; validated by the app). Must stay below the time LeanIX waits for an answer.')
+@minLength(1)
+@maxLength(8)
+param webhookDeadlineSeconds string = '5'
+
 @description('LeanIX tag group that holds the TIME classification tags.')
 @minLength(1)
 @maxLength(255)
@@ -61,7 +75,7 @@ param instanceMemoryMB int = 2048
 @description('Flex Consumption: spread instances across availability zones. The region must support it (see README).')
 param zoneRedundant bool = false
 
-@description('Storage redundancy. Standard_ZRS keeps the host state available through a zone outage; use Standard_LRS where ZRS is not offered.')
+@description('Host storage redundancy. Standard_ZRS keeps the host state available through a zone outage; use Standard_LRS where ZRS is not offered.')
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
@@ -69,6 +83,20 @@ param zoneRedundant bool = false
   'Standard_GZRS'
 ])
 param storageSkuName string = 'Standard_ZRS'
+
+@description('Data storage (application state) redundancy. Standard_ZRS survives a zone outage; Standard_GZRS adds a copy in the paired region.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param dataStorageSkuName string = 'Standard_ZRS'
+
+@description('Azure table that holds the application state (checkpoints, leases): 3-63 letters and digits, starting with a letter.')
+@minLength(3)
+@maxLength(63)
+param stateTableName string = 'lxstate'
 
 @description('Log Analytics retention in days.')
 @minValue(30)
@@ -92,7 +120,9 @@ param secretsOfficerPrincipalType string = 'User'
 
 var suffix = uniqueString(subscription().id, resourceGroup().id, baseName)
 var identityName = 'id-${baseName}-${suffix}'
-var storageAccountName = take(toLower('st${replace(baseName, '-', '')}${suffix}'), 24)
+// Storage names: 3-24 lowercase letters and digits, globally unique.
+var hostStorageAccountName = take(toLower('st${replace(baseName, '-', '')}${suffix}'), 24)
+var dataStorageAccountName = take(toLower('st${replace(baseName, '-', '')}data${suffix}'), 24)
 var deploymentContainerName = 'app-package-${take(suffix, 7)}'
 var logAnalyticsName = 'log-${baseName}-${suffix}'
 var appInsightsName = 'appi-${baseName}-${suffix}'
@@ -107,7 +137,6 @@ var webhookAuthorizationSecretName = 'lx-webhook-authorization'
 // Built-in role definition ids (identical in every tenant).
 var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
@@ -125,11 +154,12 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Storage: host state (timers, leases) and the deployment package container
+// Host storage (AzureWebJobsStorage): timer locks, host keys and the deployment package container.
+// Nothing of the application lives here.
 // ---------------------------------------------------------------------------------------------
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: storageAccountName
+resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: hostStorageAccountName
   location: location
   tags: tags
   kind: 'StorageV2'
@@ -153,7 +183,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 }
 
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
-  parent: storage
+  parent: hostStorage
   name: 'default'
   properties: {
     deleteRetentionPolicy: {
@@ -174,6 +204,51 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
     publicAccess: 'None'
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Data storage: application state in Table storage (and, later, result blobs). Hardened like the
+// host account; only the app identity's table-scoped role (below) reaches it.
+// ---------------------------------------------------------------------------------------------
+
+resource dataStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: dataStorageAccountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: dataStorageSkuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+}
+
+resource dataTableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: dataStorage
+  name: 'default'
+}
+
+// Created here, so the app never needs the right to create tables (its role is scoped to this
+// table alone, see stateTableDataContributor).
+resource stateTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: dataTableService
+  name: stateTableName
+}
+
+// Result blobs (a later feature) go here: a `blobServices` child of dataStorage with a private
+// container, and a "Storage Blob Data Contributor" assignment for the app identity scoped to
+// that container (not the account), next to stateTableDataContributor below.
 
 // ---------------------------------------------------------------------------------------------
 // Monitoring: Log Analytics + workspace-based Application Insights (Entra-only ingestion)
@@ -274,7 +349,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       deployment: {
         storage: {
           type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          value: '${hostStorage.properties.primaryEndpoints.blob}${deploymentContainerName}'
           authentication: {
             type: 'UserAssignedIdentity'
             userAssignedIdentityResourceId: identity.id
@@ -315,7 +390,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   name: 'appsettings'
   properties: {
     // Host storage through the managed identity (no connection string, no key).
-    AzureWebJobsStorage__accountName: storage.name
+    AzureWebJobsStorage__accountName: hostStorage.name
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identity.properties.clientId
     // Application Insights with Entra authentication (local auth is disabled on the component).
@@ -326,12 +401,18 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     LEANIX_API_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${leanixApiTokenSecretName})'
     LX_WEBHOOK_AUTHORIZATION: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${webhookAuthorizationSecretName})'
     TIME_RECONCILE_SCHEDULE: timeReconcileSchedule
+    TIME_RECONCILE_RESUME_SCHEDULE: timeReconcileResumeSchedule
     TIME_TAG_GROUP: timeTagGroup
+    LX_WEBHOOK_DEADLINE_SECONDS: webhookDeadlineSeconds
+    // Application state: the data account's Table service, through the same identity.
+    LX_STATE_TABLE_ENDPOINT: dataStorage.properties.primaryEndpoints.table
+    LX_STATE_TABLE_NAME: stateTable.name
+    LX_STATE_CLIENT_ID: identity.properties.clientId
   }
   dependsOn: [
-    storageBlobDataOwner
-    storageQueueDataContributor
-    storageTableDataContributor
+    hostBlobDataOwner
+    hostTableDataContributor
+    stateTableDataContributor
     monitoringMetricsPublisher
     keyVaultSecretsUser
   ]
@@ -341,9 +422,19 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 // Role assignments for the app identity (least privilege, scoped to the single resource)
 // ---------------------------------------------------------------------------------------------
 
-resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, identity.id, roleIds.storageBlobDataOwner)
-  scope: storage
+// Host account. Source: "Connecting to host storage with an identity" in
+// https://learn.microsoft.com/azure/azure-functions/functions-reference
+// - Storage Blob Data Owner: the host's minimum ("general coordination and default key store");
+//   the timer trigger takes its one-execution-per-event locks in blobs, and Flex Consumption
+//   downloads the deployment package from the blob container with this identity.
+// - Storage Table Data Contributor: the documented "host only, with support for diagnostic
+//   events" set; the host writes diagnostic events to tables in AzureWebJobsStorage, which help
+//   most when the app cannot start. Only host data lives in these tables.
+// - No Storage Queue Data Contributor: queues in AzureWebJobsStorage serve the blob trigger,
+//   Durable Functions and queue triggers; this app has HTTP and timer triggers only.
+resource hostBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, identity.id, roleIds.storageBlobDataOwner)
+  scope: hostStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
     principalId: identity.properties.principalId
@@ -351,19 +442,23 @@ resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, identity.id, roleIds.storageQueueDataContributor)
-  scope: storage
+resource hostTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, identity.id, roleIds.storageTableDataContributor)
+  scope: hostStorage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }
 
-resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, identity.id, roleIds.storageTableDataContributor)
-  scope: storage
+// Data account: table data of the state table only (entity read/write/delete). Scoped to the
+// table, not the account: the app cannot list, create or delete other tables, and a later blob
+// role on this account stays separate. Table-scoped assignments are supported through ARM (not
+// in the portal): https://learn.microsoft.com/azure/storage/tables/assign-azure-role-data-access
+resource stateTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(stateTable.id, identity.id, roleIds.storageTableDataContributor)
+  scope: stateTable
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
     principalId: identity.properties.principalId
@@ -413,5 +508,11 @@ output webhookUrlBase string = 'https://${functionApp.properties.defaultHostName
 output keyVaultName string = keyVault.name
 output keyVaultUri string = keyVault.properties.vaultUri
 output identityClientId string = identity.properties.clientId
-output storageAccountName string = storage.name
+@description('The host (AzureWebJobsStorage) storage account.')
+output storageAccountName string = hostStorage.name
+@description('The data storage account that holds the application state table.')
+output dataStorageAccountName string = dataStorage.name
+@description('LX_STATE_TABLE_ENDPOINT for the lx CLI: the Table service of the data account.')
+output stateTableEndpoint string = dataStorage.properties.primaryEndpoints.table
+output stateTableName string = stateTable.name
 output applicationInsightsName string = appInsights.name

@@ -15,6 +15,12 @@ param leanixHost = 'acme.leanix.net'
 // Daily TIME reconcile at 02:30 UTC (NCRONTAB: second minute hour day month day-of-week).
 param timeReconcileSchedule = '0 30 2 * * *'
 
+// Every 5 minutes: resume an unfinished reconcile from its checkpoint in the state table.
+param timeReconcileResumeSchedule = '0 */5 * * * *'
+
+// Total time budget of one webhook delivery, in seconds (keep it below LeanIX's delivery timeout).
+param webhookDeadlineSeconds = '5'
+
 // LeanIX tag group holding the TIME tags.
 param timeTagGroup = 'TIME Model'
 
@@ -25,6 +31,10 @@ param zoneRedundant = false
 
 // Host storage redundancy (Standard_LRS where the region has no ZRS).
 param storageSkuName = 'Standard_ZRS'
+
+// Data storage (application state table) redundancy, and the table's name.
+param dataStorageSkuName = 'Standard_ZRS'
+param stateTableName = 'lxstate'
 
 param logRetentionInDays = 30
 

@@ -120,7 +120,8 @@ class SubscriptionManager:
                 created = webhooks.create(Subscription.model_validate(change.desired))
                 applied.append(AppliedChange(change, created.id))
             elif change.action is Action.UPDATE:
-                assert change.existing_id is not None
+                if change.existing_id is None:
+                    raise ValueError(f"update of {change.identifier} without an existing id")
                 current = webhooks.get(change.existing_id).to_api()
                 merged = {**current, **change.desired, "id": change.existing_id}
                 updated = webhooks.update(Subscription.model_validate(merged))

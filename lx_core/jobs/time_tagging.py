@@ -1,16 +1,17 @@
-"""TIME tagging: one Application (the webhook path) or all of them (the nightly reconcile).
+"""TIME tagging: one Application (the webhook path) and the per-item steps of the reconcile.
 
 Both paths read the current state, ask the pure decision in ``lx_core.decisions`` what it should
-be, and write only the difference, rev-guarded. Webhook events are hints, not state: the
-Application is always re-read, so out-of-order or duplicate deliveries are harmless.
+be, and write only the difference, rev-guarded. The walk over every Application, with its
+checkpoint and lease, lives in ``lx_core.jobs.time_reconcile``. Webhook events are hints, not
+state: the Application is always re-read, so out-of-order or duplicate deliveries are harmless.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from lx_core.config import TimeSettings
@@ -23,20 +24,15 @@ from lx_core.decisions.time_tags import (
     TimeDecision,
     decide,
 )
-from lx_core.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    LeanIXError,
-    NotFoundError,
-    PermissionDeniedError,
-    RevisionClashError,
-)
+from lx_core.errors import ConfigurationError, NotFoundError
 from lx_core.events import LeanIXEvent
+from lx_core.jobs.reconcile_summary import ProgressCallback, ReconcileSummary
 from lx_core.leanix.client import LeanIXClient
 from lx_core.leanix.datamodel import DataModel
 from lx_core.leanix.fact_sheets import read_modify_write
 from lx_core.leanix.graphql import FactSheetUpdate, Patch
 from lx_core.leanix.tags import TagCatalog, TagGroup, TagSpec
+from lx_core.state.base import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -47,74 +43,42 @@ TAG_COLOURS: Mapping[TimeClass, str] = {
     TimeClass.MIGRATE: "#fedd3a",
     TimeClass.ELIMINATE: "#f8333c",
 }
-_MAX_RECORDED_FAILURES = 50
 
 
 @dataclass(frozen=True)
 class TimeResult:
-    """What happened to one Application."""
+    """What happened to one Application. ``reason`` says why it was ignored or skipped."""
 
     fact_sheet_id: str
     outcome: Outcome | None
     classification: TimeClass | None = None
     written: bool = False
-    ignored_reason: str | None = None
+    reason: str | None = None
 
     @property
     def status(self) -> str:
         return "ignored" if self.outcome is None else self.outcome.value
 
-
-@dataclass
-class ReconcileSummary:
-    """Counts of one reconcile run; ``failures`` keeps the first few ids with their errors."""
-
-    dry_run: bool = False
-    total: int | None = None
-    examined: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    unclassifiable: int = 0
-    skipped: int = 0
-    failed: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-
-    def count(self, outcome: Outcome) -> None:
-        if outcome is Outcome.CHANGED:
-            self.changed += 1
-        elif outcome is Outcome.UNCHANGED:
-            self.unchanged += 1
-        elif outcome is Outcome.UNCLASSIFIABLE:
-            self.unclassifiable += 1
-        else:
-            self.skipped += 1
-
-    def fail(self, fact_sheet_id: str, error: Exception) -> None:
-        self.failed += 1
-        if len(self.failures) < _MAX_RECORDED_FAILURES:
-            self.failures.append((fact_sheet_id, str(error)))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "dry_run": self.dry_run,
-            "total": self.total,
-            "examined": self.examined,
-            "changed": self.changed,
-            "unchanged": self.unchanged,
-            "unclassifiable": self.unclassifiable,
-            "skipped": self.skipped,
-            "failed": self.failed,
-        }
-
-
-ProgressCallback = Callable[[ReconcileSummary], None]
+    @property
+    def ignored_reason(self) -> str | None:
+        return self.reason if self.outcome is None else None
 
 
 @dataclass(frozen=True)
-class _Context:
+class Context:
+    """Per-run set-up: the fit scales, where TIME is written, and what to read."""
+
     scales: TimeScales
     target: TagTarget | FieldTarget
     selection: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision for one fact sheet as read: a TimeDecision, or why it is skipped."""
+
+    decision: TimeDecision | None
+    skip_reason: str | None = None
 
 
 class TimeTagger:
@@ -127,34 +91,22 @@ class TimeTagger:
     # -- set-up (cached per process by the catalog and data model) -------------------------
 
     def _scales(self) -> TimeScales:
+        """The fit scales in this workspace's value order. A failed read raises (the event gets
+        a 503, the run fails); only a workspace that definitively lacks an order gets the
+        documented default: a silent fallback would write wrong tags on a custom scale."""
         s = self._settings
-        orders: dict[str, tuple[str, ...]] = {}
         model = DataModel(self._client.graphql)
-        for name in ("functionalSuitability", "technicalSuitability"):
-            try:
-                order = model.value_order(s.fact_sheet_type, name)
-            except (AuthenticationError, PermissionDeniedError):
-                raise
-            except LeanIXError as exc:
-                log.warning(
-                    "could not read the value order of %s; using the documented default",
-                    name,
-                    extra={"field": name, "error": str(exc)},
-                )
-                order = None
-            if order:
-                orders[name] = order
         default = TimeScales.defaults()
+        functional = model.value_order(s.fact_sheet_type, "functionalSuitability")
+        technical = model.value_order(s.fact_sheet_type, "technicalSuitability")
         return TimeScales(
             FitScale(
                 "functionalSuitability",
-                orders.get("functionalSuitability", default.functional.order),
+                functional or default.functional.order,
                 s.functional_high_from,
             ),
             FitScale(
-                "technicalSuitability",
-                orders.get("technicalSuitability", default.technical.order),
-                s.technical_high_from,
+                "technicalSuitability", technical or default.technical.order, s.technical_high_from
             ),
         )
 
@@ -179,7 +131,11 @@ class TimeTagger:
                     for c in TimeClass
                 ],
             )
-        assert group is not None
+        if group is None:
+            raise ConfigurationError(
+                f"tag group {s.tag_group!r} could not be found or created",
+                settings=["TIME_TAG_GROUP"],
+            )
         if group.mode != "SINGLE":
             log.warning("tag group %r is not SINGLE mode; TIME keeps one tag anyway", group.name)
         by_name = {name.casefold(): tag for name, tag in group.tags.items()}
@@ -188,8 +144,31 @@ class TimeTagger:
             tag_ids=tag_ids, group_tag_ids=frozenset(t.id for t in group.tags.values())
         )
 
-    def _context(self) -> _Context:
+    def _check_type(self) -> None:
+        """The configured type must exist and carry both fits (one cached schema read)."""
         s = self._settings
+        model = DataModel(self._client.graphql)
+        if not model.has_type(s.fact_sheet_type):
+            raise ConfigurationError(
+                f"fact sheet type {s.fact_sheet_type!r} does not exist in this workspace",
+                settings=["TIME_FACT_SHEET_TYPE"],
+            )
+        missing = [
+            f
+            for f in ("functionalSuitability", "technicalSuitability")
+            if not model.has_field(s.fact_sheet_type, f)
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"fact sheet type {s.fact_sheet_type!r} has no {' or '.join(missing)}; TIME "
+                "needs both fits",
+                settings=["TIME_FACT_SHEET_TYPE"],
+            )
+
+    def context(self) -> Context:
+        """What every decision needs: scales, target and the selection (cached per process)."""
+        s = self._settings
+        self._check_type()
         target: TagTarget | FieldTarget
         if s.target == "field":
             if not DataModel(self._client.graphql).has_field(s.fact_sheet_type, s.field):
@@ -204,13 +183,21 @@ class TimeTagger:
             target = self._tag_target()
             extra = ""
         selection = (
-            "id rev type status "
+            "id rev name type status "
             f"... on {s.fact_sheet_type} {{ functionalSuitability technicalSuitability {extra}}} "
             "tags { id }"
         )
-        return _Context(self._scales(), target, selection)
+        return Context(self._scales(), target, selection)
 
     # -- one Application ---------------------------------------------------------------------
+
+    @property
+    def settings(self) -> TimeSettings:
+        return self._settings
+
+    @property
+    def client(self) -> LeanIXClient:
+        return self._client
 
     def ignore_reason(self, event: LeanIXEvent) -> str | None:
         """Why an event needs no work, or None if it does. Costs no LeanIX read."""
@@ -228,27 +215,29 @@ class TimeTagger:
         return None
 
     def handle_event(self, event: LeanIXEvent) -> TimeResult:
-        """Bring the event's Application in line: at most one read and one write."""
+        """Bring the event's Application in line: one read, at most one write (more only when
+        concurrent writers clash)."""
         fs_id = event.fact_sheet.id if event.fact_sheet else ""
         reason = self.ignore_reason(event)
         if reason is not None:
-            return TimeResult(fs_id, None, ignored_reason=reason)
+            return TimeResult(fs_id, None, reason=reason)
         try:
             return self.tag_one(fs_id)
         except NotFoundError:
-            return TimeResult(fs_id, None, ignored_reason="fact sheet no longer exists")
+            return TimeResult(fs_id, None, reason="fact sheet no longer exists")
 
-    def tag_one(self, fact_sheet_id: str) -> TimeResult:
+    def tag_one(self, fact_sheet_id: str, ctx: Context | None = None) -> TimeResult:
         """Read one Application, decide, and write only if its TIME value must change."""
-        ctx = self._context()
-        verdict: list[TimeDecision | None] = []
+        ctx = ctx or self.context()
+        verdicts: list[Verdict] = []
 
         def decide_patches(node: Mapping[str, Any]) -> list[Patch] | None:
-            decision = self._decide(ctx, node)
-            verdict.append(decision)
+            verdict = self.decide(ctx, node)
+            verdicts.append(verdict)
+            decision = verdict.decision
             if decision is None or not decision.needs_write:
                 return None
-            return _patches(decision, ctx.target)
+            return patches_for(decision, ctx.target)
 
         result = read_modify_write(
             self._client.graphql,
@@ -257,16 +246,23 @@ class TimeTagger:
             decide_patches,
             comment=self._settings.comment,
         )
-        last = verdict[-1] if verdict else None
-        if last is None:
-            return TimeResult(fact_sheet_id, Outcome.SKIPPED)
-        outcome = last.outcome if result.written or not last.needs_write else Outcome.UNCHANGED
-        return TimeResult(fact_sheet_id, outcome, last.classification, written=result.written)
+        last = verdicts[-1] if verdicts else Verdict(None, "not read")
+        if last.decision is None:
+            return TimeResult(fact_sheet_id, Outcome.SKIPPED, reason=last.skip_reason)
+        decision = last.decision
+        if result.done:
+            return TimeResult(fact_sheet_id, Outcome.CHANGED, decision.classification, True)
+        outcome = Outcome.UNCHANGED if decision.outcome is Outcome.CHANGED else decision.outcome
+        return TimeResult(fact_sheet_id, outcome, decision.classification)
 
-    def _decide(self, ctx: _Context, node: Mapping[str, Any]) -> TimeDecision | None:
-        """None for fact sheets we must not touch (wrong type, archived)."""
-        if node.get("type") != self._settings.fact_sheet_type or node.get("status") == "ARCHIVED":
-            return None
+    def decide(self, ctx: Context, node: Mapping[str, Any]) -> Verdict:
+        """The verdict for a fact sheet as read; skipped (with the reason) for ones we must not
+        touch."""
+        fs_type = node.get("type")
+        if fs_type != self._settings.fact_sheet_type:
+            return Verdict(None, f"not an {self._settings.fact_sheet_type} (type {fs_type})")
+        if node.get("status") == "ARCHIVED":
+            return Verdict(None, "archived")
         state = ApplicationState(
             id=str(node["id"]),
             functional=node.get("functionalSuitability"),
@@ -274,78 +270,58 @@ class TimeTagger:
             tag_ids=tuple(str(t["id"]) for t in node.get("tags") or ()),
             time_field=node.get(self._settings.field),
         )
-        return decide(state, ctx.scales, ctx.target, self._settings.on_unset)
+        return Verdict(decide(state, ctx.scales, ctx.target, self._settings.on_unset))
+
+    def update_for(
+        self, ctx: Context, node: Mapping[str, Any], decision: TimeDecision
+    ) -> FactSheetUpdate:
+        """The rev-guarded batch item that applies ``decision`` to ``node``."""
+        return FactSheetUpdate(
+            id=str(node["id"]),
+            rev=node.get("rev"),
+            patches=tuple(patches_for(decision, ctx.target)),
+            comment=self._settings.comment,
+        )
+
+    def current_value(self, ctx: Context, node: Mapping[str, Any]) -> str | None:
+        """The TIME class the fact sheet shows now (for "from → to" listings)."""
+        target = ctx.target
+        if isinstance(target, FieldTarget):
+            value = node.get(target.field)
+            return str(value) if value is not None else None
+        by_id = {tag_id: cls.value for cls, tag_id in target.tag_ids.items()}
+        for tag in node.get("tags") or ():
+            found = by_id.get(str(tag.get("id")))
+            if found:
+                return found
+        return None
 
     # -- all Applications --------------------------------------------------------------------
 
     def reconcile(
-        self, *, dry_run: bool = False, on_progress: ProgressCallback | None = None
+        self,
+        *,
+        dry_run: bool = False,
+        on_progress: ProgressCallback | None = None,
+        store: StateStore | None = None,
+        owner: str | None = None,
+        budget_seconds: float | None = None,
     ) -> ReconcileSummary:
-        """Walk every Application page by page and write the changed ones in batches."""
-        ctx = self._context()
-        summary = ReconcileSummary(dry_run=dry_run)
-        pending: list[FactSheetUpdate] = []
-        gql = self._client.graphql
-        for page in gql.iter_fact_sheet_pages(
-            ctx.selection, fact_sheet_type=self._settings.fact_sheet_type
-        ):
-            summary.total = page.total_count
-            for node in page.nodes:
-                summary.examined += 1
-                decision = self._decide(ctx, node)
-                if decision is None:
-                    summary.count(Outcome.SKIPPED)
-                elif not decision.needs_write or dry_run:
-                    summary.count(decision.outcome)
-                else:
-                    pending.append(
-                        FactSheetUpdate(
-                            id=str(node["id"]),
-                            rev=node.get("rev"),
-                            patches=_patches(decision, ctx.target),
-                            comment=self._settings.comment,
-                        )
-                    )
-                    if len(pending) >= self._settings.batch_size:
-                        self._flush(pending, summary)
-                        pending = []
-            if on_progress:
-                on_progress(summary)
-        if pending:
-            self._flush(pending, summary)
-            if on_progress:
-                on_progress(summary)
-        log.info("TIME reconcile finished", extra=summary.as_dict())
-        return summary
+        """Walk every Application and write the changed ones; see ``time_reconcile``. Without a
+        ``store`` the run is neither resumable nor guarded against a concurrent one."""
+        from lx_core.jobs.time_reconcile import ReconcileRun
 
-    def _flush(self, updates: Sequence[FactSheetUpdate], summary: ReconcileSummary) -> None:
-        try:
-            outcomes = self._client.graphql.update_fact_sheets(updates)
-        except (AuthenticationError, PermissionDeniedError, ConfigurationError):
-            raise
-        except LeanIXError as exc:
-            for update in updates:
-                summary.fail(update.id, exc)
-            return
-        for outcome in outcomes:
-            if outcome.error is None:
-                summary.count(Outcome.CHANGED)
-            elif isinstance(outcome.error, RevisionClashError):
-                # Changed since the page was read: decide again from a fresh read.
-                try:
-                    summary.count(self.tag_one(outcome.id).outcome or Outcome.SKIPPED)
-                except LeanIXError as exc:
-                    summary.fail(outcome.id, exc)
-            else:
-                summary.fail(outcome.id, outcome.error)
+        run = ReconcileRun(self, store, owner=owner)
+        return run.run(dry_run=dry_run, on_progress=on_progress, budget_seconds=budget_seconds)
 
 
-def _patches(decision: TimeDecision, target: TagTarget | FieldTarget) -> list[Patch]:
+def patches_for(decision: TimeDecision, target: TagTarget | FieldTarget) -> list[Patch]:
     if decision.new_tag_ids is not None:
         # The verified way to change tags: replace the whole list (reference §2.6).
         value = json.dumps([{"tagId": tag_id} for tag_id in decision.new_tag_ids])
         return [Patch(op="replace", path="/tags", value=value)]
-    assert isinstance(target, FieldTarget)
+    if not isinstance(target, FieldTarget):
+        raise TypeError("a decision without a tag list needs a field target")
     if decision.clear_field:
         return [Patch(op="remove", path=f"/{target.field}", value=None)]
     return [Patch(op="replace", path=f"/{target.field}", value=decision.new_field_value)]

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from lx_core import errors
-from lx_core.leanix.retry import parse_retry_after
+from lx_core.leanix.retry import retry_after_of
 
 Redact = Callable[[str], str]
 
@@ -94,14 +94,15 @@ def error_from_response(
         "leanix_message": leanix_message(response, redact),
     }
     if cls is errors.RateLimitError:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
         return errors.RateLimitError(
             "LeanIX rate limit still exceeded when the retry budget ran out",
-            retry_after=retry_after,
+            retry_after=retry_after_of(response, now),
             **kw,
         )
     if cls is errors.ServerError:
-        return errors.ServerError("LeanIX answered with a server error", **kw)
+        return errors.ServerError(
+            "LeanIX answered with a server error", retry_after=retry_after_of(response, now), **kw
+        )
     if cls is errors.AuthenticationError:
         return errors.AuthenticationError(
             "LeanIX rejected the bearer token after one re-authentication", **kw
@@ -116,13 +117,50 @@ def error_from_response(
 
 
 def error_from_exception(
-    exc: requests.RequestException, *, method: str, path: str
+    exc: requests.RequestException, *, method: str, path: str, deadline_passed: bool = False
 ) -> errors.TransportError:
     """The TransportError for a request that got no HTTP answer. The text names only the kind of
     failure, never the request (whose headers hold the bearer token)."""
     kw: dict[str, Any] = {"method": method, "path": path_only(path)}
+    if deadline_passed and isinstance(exc, requests.exceptions.Timeout):
+        return errors.DeadlineExceededError(
+            "LeanIX did not answer before the caller's deadline", **kw
+        )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return errors.RequestTimeoutError("connecting to LeanIX timed out", **kw)
     if isinstance(exc, requests.exceptions.Timeout):
         return errors.RequestTimeoutError("LeanIX did not answer within the read timeout", **kw)
     return errors.TransportError(f"LeanIX could not be reached ({type(exc).__name__})", **kw)
+
+
+def malformed_response(
+    response: requests.Response, *, method: str, path: str, what: str
+) -> errors.MalformedResponseError:
+    """The error for a 2xx answer whose body is not the JSON it must be."""
+    return errors.MalformedResponseError(
+        f"LeanIX answered {response.status_code} but {what}",
+        method=method,
+        path=path_only(path),
+        status=response.status_code,
+    )
+
+
+_UNPARSED = object()
+
+
+def json_of(response: requests.Response) -> Any:
+    """The decoded JSON body (None if it is not JSON), parsed once per response."""
+    cached = response.__dict__.get("_lx_json", _UNPARSED)
+    if cached is not _UNPARSED:
+        return cached
+    try:
+        value = response.json()
+    except ValueError:
+        value = None
+    response.__dict__["_lx_json"] = value
+    return value
+
+
+def is_not_json_object(response: requests.Response) -> bool:
+    """True when the body is not a JSON object (an ``unusable`` check for the retry policy)."""
+    return not isinstance(json_of(response), dict)

@@ -18,6 +18,8 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,8 +28,9 @@ import requests
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from lx_core import assumptions
+from lx_core import deadline as deadline_module
 from lx_core.config import LeanIXSettings
-from lx_core.errors import AuthenticationError
+from lx_core.errors import AuthenticationError, DeadlineExceededError, LxError
 from lx_core.leanix._mapping import error_from_response, leanix_message
 
 logger = logging.getLogger(__name__)
@@ -100,6 +103,8 @@ class TokenClaims(BaseModel):
     workspace_id: str | None = None
     workspace_name: str | None = None
     principal_id: str | None = None
+    principal_name: str | None = None
+    workspace_role: str | None = None
     expires_at: float  #: epoch seconds (the JWT ``exp``, else derived from ``expires_in``)
 
     @classmethod
@@ -114,6 +119,8 @@ class TokenClaims(BaseModel):
             workspace_id=_dig(payload, assumptions.WORKSPACE_ID_CLAIM_PATH),
             workspace_name=_dig(payload, assumptions.WORKSPACE_NAME_CLAIM_PATH),
             principal_id=_dig(payload, assumptions.PRINCIPAL_ID_CLAIM_PATH),
+            principal_name=_dig(payload, assumptions.PRINCIPAL_NAME_CLAIM_PATH),
+            workspace_role=_dig(payload, assumptions.WORKSPACE_ROLE_CLAIM_PATH),
             expires_at=float(exp)
             if isinstance(exp, int | float) and not isinstance(exp, bool)
             else fallback_expiry,
@@ -128,6 +135,7 @@ class BearerToken(BaseModel):
     access_token: SecretStr
     expires_at: float  #: epoch seconds: min(JWT exp, issue time + expires_in)
     claims: TokenClaims
+    issued_at: float = 0.0  #: epoch seconds when the exchange was sent
 
     def authorization(self) -> str:
         """The ``Authorization`` header value. Never log it."""
@@ -136,12 +144,22 @@ class BearerToken(BaseModel):
 
 @dataclass
 class _Slot:
+    """One cached bearer and the exchange in flight for it, if any. ``lock`` guards both
+    fields and is only ever held for a few assignments: never across I/O or a sleep."""
+
     lock: threading.Lock = field(default_factory=threading.Lock)
     token: BearerToken | None = None
+    inflight: Future[BearerToken] | None = None
 
 
 _slots_lock = threading.Lock()
 _slots: dict[tuple[str, str], _Slot] = {}
+
+#: Followers retry as leader at most this often when a leader's exchange failed transiently.
+_MAX_FOLLOW_ROUNDS = 3
+#: A follower with no deadline waits at most this long for the leader (the leader's own retry
+#: budget bounds it anyway; this only guards against a bug).
+_MAX_FOLLOW_WAIT_SECONDS = 600.0
 
 
 def _slot(key: tuple[str, str]) -> _Slot:
@@ -155,8 +173,25 @@ def clear_token_cache() -> None:
         _slots.clear()
 
 
+def refresh_margin(settings: LeanIXSettings, token: BearerToken) -> float:
+    """How long before expiry to refresh: the configured margin, but never more than
+    ``assumptions.MAX_REFRESH_MARGIN_FRACTION`` of the token's real lifetime, so a short-lived
+    token is still used for most of its life instead of being exchanged on every call."""
+    lifetime = max(0.0, token.expires_at - token.issued_at)
+    return min(
+        float(settings.token_refresh_margin_seconds),
+        lifetime * assumptions.MAX_REFRESH_MARGIN_FRACTION,
+    )
+
+
 class TokenProvider:
-    """Hands out a fresh bearer for one (host, API token), exchanging only when needed."""
+    """Hands out a fresh bearer for one (host, API token), exchanging only when needed.
+
+    Concurrent callers share one exchange (single flight): the first becomes the leader and
+    exchanges outside every lock, with the transport's pacing, retries and back-off; the others
+    wait for its result, bounded by their own deadline. A follower whose leader failed
+    transiently tries once more itself, so one impatient webhook cannot fail a patient reconcile.
+    """
 
     def __init__(
         self,
@@ -172,23 +207,65 @@ class TokenProvider:
         self._on_exchange = on_exchange
         self._key = cache_scope(settings)
 
+    @property
+    def slot_lock(self) -> threading.Lock:
+        """The lock guarding this provider's cache entry (tests check it is never held while
+        anyone sleeps)."""
+        return _slot(self._key).lock
+
     def peek(self) -> BearerToken | None:
         """The cached bearer if any (fresh or not), without I/O."""
         return _slot(self._key).token
 
     def get(self) -> BearerToken:
-        """A bearer valid for at least ``token_refresh_margin_seconds`` more."""
-        slot = _slot(self._key)
-        token = slot.token
-        if token is not None and self._fresh(token):
-            return token
-        with slot.lock:
-            token = slot.token
-            if token is not None and self._fresh(token):
-                return token  # another thread refreshed it while we waited
+        """A bearer valid for at least its refresh margin more."""
+        for _ in range(_MAX_FOLLOW_ROUNDS):
+            slot = _slot(self._key)
+            with slot.lock:
+                token = slot.token
+                if token is not None and self._fresh(token):
+                    return token
+                leader = slot.inflight is None
+                if leader:
+                    slot.inflight = Future()
+                future = slot.inflight
+            if future is None:  # pragma: no cover - set just above under the lock
+                continue
+            if leader:
+                return self._lead(slot, future)
+            try:
+                return future.result(timeout=self._follow_timeout())
+            except FutureTimeout:
+                raise DeadlineExceededError(
+                    "the deadline passed while waiting for the LeanIX token exchange",
+                    method="POST",
+                    path=TOKEN_PATH,
+                ) from None
+            except LxError as exc:
+                if not exc.retryable or deadline_module.remaining() <= 0:
+                    raise
+                # The leader gave up (its deadline, or a transient fault); we may still try.
+        raise DeadlineExceededError(
+            "the LeanIX token exchange kept failing", method="POST", path=TOKEN_PATH
+        )
+
+    def _lead(self, slot: _Slot, future: Future[BearerToken]) -> BearerToken:
+        try:
             token = self._exchange()
+        except BaseException as exc:
+            with slot.lock:
+                slot.inflight = None
+            future.set_exception(exc)
+            raise
+        with slot.lock:
             slot.token = token
-            return token
+            slot.inflight = None
+        future.set_result(token)
+        return token
+
+    @staticmethod
+    def _follow_timeout() -> float:
+        return min(deadline_module.remaining(), _MAX_FOLLOW_WAIT_SECONDS)
 
     def invalidate(self, token: BearerToken) -> None:
         """Drop ``token`` after LeanIX rejected it (unless someone already replaced it)."""
@@ -198,8 +275,7 @@ class TokenProvider:
                 slot.token = None
 
     def _fresh(self, token: BearerToken) -> bool:
-        margin = self._settings.token_refresh_margin_seconds
-        return self._clock() < token.expires_at - margin
+        return self._clock() < token.expires_at - refresh_margin(self._settings, token)
 
     def _exchange(self) -> BearerToken:
         url = self._settings.base_url + TOKEN_PATH
@@ -273,4 +349,6 @@ class TokenProvider:
                 "lx_expires_in": round(expires_at - issued),
             },
         )
-        return BearerToken(access_token=SecretStr(access), expires_at=expires_at, claims=claims)
+        return BearerToken(
+            access_token=SecretStr(access), expires_at=expires_at, issued_at=issued, claims=claims
+        )

@@ -81,6 +81,10 @@ class DataModel:
             return self._enum_values(ref)
         return ref
 
+    def has_type(self, fact_sheet_type: str) -> bool:
+        """Whether the workspace schema knows the type at all."""
+        return self._fields(fact_sheet_type) is not None
+
     def has_field(self, fact_sheet_type: str, field: str) -> bool:
         fields = self._fields(fact_sheet_type)
         return fields is not None and field in fields

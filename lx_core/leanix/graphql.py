@@ -1,8 +1,9 @@
 """GraphQLClient: Pathfinder GraphQL with errors raised, cursors as variables, batched writes.
 
 LeanIX reports business and validation errors with HTTP 200 and an ``errors`` array, so every
-answer is checked. Queries are idempotent and retried on 502/503/504; a mutation is retried there
-only when the caller says replaying is harmless. ``update_fact_sheet(s)`` say so when every item
+answer is checked; a 200 whose body is not a JSON object is a MalformedResponseError. Queries are
+idempotent and retried on 5xx and on unusable bodies; a mutation is retried there only when the
+caller says replaying is harmless. ``update_fact_sheet(s)`` say so when every item
 carries ``rev``: a replayed rev-guarded write fails as REVISION_CLASH instead of applying twice.
 """
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lx_core import assumptions
 from lx_core.errors import GraphQLError, RevisionClashError
+from lx_core.leanix._mapping import json_of
 from lx_core.leanix.transport import HttpTransport
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
@@ -197,19 +199,13 @@ class GraphQLClient:
         if operation_name:
             payload["operationName"] = operation_name
         response = self.transport.request(
-            "POST", assumptions.GRAPHQL_PATH, json=payload, idempotent=idempotent
+            "POST",
+            assumptions.GRAPHQL_PATH,
+            json=payload,
+            idempotent=idempotent,
+            expect_json=True,
         )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise GraphQLError(
-                "LeanIX GraphQL answer is not a JSON object",
-                method="POST",
-                path=assumptions.GRAPHQL_PATH,
-                status=response.status_code,
-            )
+        body = json_of(response)
         raw_errors = body.get("errors")
         errors = [e for e in raw_errors if isinstance(e, dict)] if raw_errors else []
         if raw_errors and not errors:  # an errors array of non-objects is still an error
@@ -226,9 +222,11 @@ class GraphQLClient:
         fact_sheet_type: str | None = None,
         facet_filters: Sequence[Mapping[str, Any]] | None = None,
         page_size: int | None = None,
+        after: str | None = None,
     ) -> Iterator[FactSheetPage]:
-        """Pages of ``allFactSheets``, following ``pageInfo.endCursor`` as a variable. Stops with
-        a GraphQLError if LeanIX claims more pages without a new cursor (never loops forever)."""
+        """Pages of ``allFactSheets``, following ``pageInfo.endCursor`` as a variable, starting
+        after the cursor ``after`` if given (a resumed walk). Stops with a GraphQLError if LeanIX
+        claims more pages without a new cursor (never loops forever)."""
         facets: list[dict[str, Any]] = []
         if fact_sheet_type:
             facets.append(
@@ -245,7 +243,7 @@ class GraphQLClient:
         }
         variables: dict[str, Any] = {
             "first": page_size or self.page_size,
-            "after": None,
+            "after": after,
             "filter": {"facetFilters": facets} if facets else None,
         }
         seen: set[str] = set()

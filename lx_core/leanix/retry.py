@@ -1,16 +1,20 @@
 """What to retry, how long to wait, and when to give up (tenacity does the looping).
 
-The rules follow from what a failure says about the request:
+The rules follow from what a failure says about the request (azure-core's "not sent" versus
+"maybe processed"):
 
-* a connection that never opened, or a 429, means LeanIX did not process it: always safe to retry;
-* a read timeout, a dropped connection or a 502/503/504 may have been processed: retry only if
-  replaying is harmless (``idempotent``);
-* any other 4xx, and 500, will not get better by asking again.
+* a connection that never opened, or a 429, means LeanIX did not process it: always retried;
+* a read timeout, a dropped connection, a 5xx or a 2xx with a body that is not JSON may have
+  been processed: retried only when replaying is harmless (``idempotent``: GraphQL queries, GETs,
+  PUTs, DELETEs, and mutations guarded by ``rev``, whose replay fails as REVISION_CLASH instead
+  of applying twice);
+* any other 4xx will not get better by asking again.
 
-``Retry-After`` (seconds or an HTTP-date) is honoured on 429 and 5xx; otherwise the wait grows
-exponentially with jitter up to ``backoff_max``. A total time budget bounds everything: when the
-next wait would overrun it, the policy stops at once and hands back the last answer so the caller
-can raise the mapped error.
+``Retry-After`` (seconds or an HTTP-date) is honoured on every retried answer that carries it;
+otherwise the wait grows exponentially with jitter up to ``backoff_max``. Two bounds stop the
+loop early and hand back the last answer so the caller can raise the mapped error: the policy's
+own time budget, and the ambient deadline (``lx_core.deadline``) when one is in scope, so that no
+sleep ever outlasts the caller's patience.
 """
 
 from __future__ import annotations
@@ -24,14 +28,16 @@ import requests
 import urllib3.exceptions
 from tenacity import RetryCallState, Retrying
 
-from lx_core import assumptions
+from lx_core import assumptions, deadline
 from lx_core.config import LeanIXSettings
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+#: Whether a 2xx answer is unusable (e.g. a body that must be JSON and is not).
+Unusable = Callable[[requests.Response], bool]
 
 RETRY_ALWAYS_STATUSES = frozenset({429})
-RETRY_IF_IDEMPOTENT_STATUSES = frozenset({502, 503, 504})
+RETRY_IF_IDEMPOTENT_STATUSES = frozenset({500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,11 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if seconds == seconds else None  # NaN is no answer
     if not assumptions.RETRY_AFTER_ACCEPTS_HTTP_DATE:
         return None
     try:
@@ -78,7 +86,8 @@ def _is_connect_failure(exc: BaseException) -> bool:
     return not isinstance(reason, urllib3.exceptions.ProtocolError)
 
 
-def _is_retryable_exception(exc: BaseException, idempotent: bool) -> bool:
+def is_retryable_exception(exc: BaseException, idempotent: bool) -> bool:
+    """Whether a request that raised ``exc`` (no HTTP answer) is worth another attempt."""
     if _is_connect_failure(exc):
         return True
     if isinstance(exc, requests.exceptions.SSLError):
@@ -87,6 +96,7 @@ def _is_retryable_exception(exc: BaseException, idempotent: bool) -> bool:
         requests.exceptions.ReadTimeout,
         requests.exceptions.ConnectionError,
         requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
     )
     return idempotent and isinstance(exc, maybe_sent)
 
@@ -96,6 +106,14 @@ def is_retryable_status(status: int, idempotent: bool) -> bool:
     if status in RETRY_ALWAYS_STATUSES:
         return True
     return idempotent and status in RETRY_IF_IDEMPOTENT_STATUSES
+
+
+def retry_after_of(response: requests.Response, now: float) -> float | None:
+    """The answer's ``Retry-After`` in seconds, where we honour it (429, and 5xx [I])."""
+    status = response.status_code
+    if status != 429 and not (status >= 500 and assumptions.RETRY_AFTER_ON_5XX):
+        return None
+    return parse_retry_after(response.headers.get("Retry-After"), now=now)
 
 
 @dataclass(frozen=True)
@@ -132,10 +150,12 @@ class RetryPolicy:
         wall_clock: Clock | None = None,
         jitter: Callable[[], float] = random.random,
         on_retry: Callable[[RetryEvent], None] | None = None,
+        unusable: Unusable | None = None,
     ) -> requests.Response:
-        """Run ``attempt`` until it gives a final answer, the attempts run out or the budget would
-        be exceeded. Returns the last response (possibly an error status) or raises the last
-        requests exception; mapping either to an lx_core error is the caller's job."""
+        """Run ``attempt`` until it gives a final answer, the attempts run out, or the budget or
+        the deadline would be exceeded. Returns the last response (possibly an error status) or
+        raises the last requests exception; mapping either to an lx_core error is the caller's
+        job. ``unusable`` marks 2xx answers that count as failures (retried if idempotent)."""
         started = clock()
         wall = wall_clock or clock
 
@@ -145,28 +165,33 @@ class RetryPolicy:
                 return False
             if outcome.failed:
                 exc = outcome.exception()
-                return exc is not None and _is_retryable_exception(exc, idempotent)
+                return exc is not None and is_retryable_exception(exc, idempotent)
             response: requests.Response = outcome.result()
-            return is_retryable_status(response.status_code, idempotent)
+            if is_retryable_status(response.status_code, idempotent):
+                return True
+            return (
+                idempotent
+                and unusable is not None
+                and 200 <= response.status_code < 300
+                and unusable(response)
+            )
 
         def wait(state: RetryCallState) -> float:
             outcome = state.outcome
             if outcome is not None and not outcome.failed:
-                response: requests.Response = outcome.result()
-                honour = response.status_code == 429 or (
-                    response.status_code >= 500 and assumptions.RETRY_AFTER_ON_5XX
-                )
-                if honour:
-                    after = parse_retry_after(response.headers.get("Retry-After"), now=wall())
-                    if after is not None:
-                        return after
+                after = retry_after_of(outcome.result(), wall())
+                if after is not None:
+                    return after
             return self.backoff(state.attempt_number, jitter())
 
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number > self.max_retries:
                 return True
-            elapsed = clock() - started
-            return elapsed + state.upcoming_sleep > self.budget_seconds
+            if clock() - started + state.upcoming_sleep > self.budget_seconds:
+                return True
+            # Never sleep past the caller's deadline: hand back what we have instead.
+            left = deadline.remaining()
+            return state.upcoming_sleep + deadline.MIN_USEFUL_SECONDS > left
 
         def before_sleep(state: RetryCallState) -> None:
             if on_retry is None or state.outcome is None:
@@ -174,7 +199,8 @@ class RetryPolicy:
             if state.outcome.failed:
                 reason = type(state.outcome.exception()).__name__
             else:
-                reason = f"HTTP {state.outcome.result().status_code}"
+                status = state.outcome.result().status_code
+                reason = f"HTTP {status}" + (" (unusable body)" if status < 300 else "")
             on_retry(RetryEvent(state.attempt_number, state.upcoming_sleep, reason))
 
         retrying = Retrying(

@@ -1,8 +1,12 @@
 """HttpTransport: the one way lx_core sends HTTP to LeanIX.
 
 Every call gets (connect, read) timeouts, a slot from the shared pacer, the retry policy, and a
-bearer. A 401 invalidates the cached bearer, re-authenticates once and replays once (a 401 means
-the request was not processed, so replaying is safe even for writes); a second 401 is an
+bearer. Under an ambient deadline (``lx_core.deadline``) the timeouts, the wait for a pacer slot
+and every back-off are capped by the time left; a call that cannot finish in time raises
+DeadlineExceededError instead of starting. A 429 also slows the pacer down.
+
+A 401 invalidates the cached bearer, re-authenticates once and replays once (a 401 means the
+request was not processed, so replaying is safe even for writes); a second 401 is an
 AuthenticationError. Service calls go to the token's ``instanceUrl``, not the configured host.
 
 Logs carry method, path (no query string), status, timing and attempt counts, never headers.
@@ -21,16 +25,21 @@ from typing import Any
 
 import requests
 
+from lx_core import deadline
 from lx_core.config import LeanIXSettings
+from lx_core.errors import DeadlineExceededError
 from lx_core.leanix._mapping import (
     error_from_exception,
     error_from_response,
+    is_not_json_object,
+    malformed_response,
     path_only,
     service_of,
 )
 from lx_core.leanix.auth import BearerToken, TokenClaims, TokenProvider, cache_scope
-from lx_core.leanix.pacing import shared_bucket
-from lx_core.leanix.retry import RetryEvent, RetryPolicy
+from lx_core.leanix.pacing import Pacer
+from lx_core.leanix.retry import RetryEvent, RetryPolicy, retry_after_of
+from lx_core.leanix.shared_pace import pacer_for
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +49,10 @@ Sleep = Callable[[float], None]
 
 @dataclass(frozen=True)
 class CallStatsSnapshot:
-    """Counters at one moment: HTTP attempts (total and per service), retries, exchanges."""
+    """Counters at one moment: logical requests, HTTP attempts (total and per service), retries,
+    token exchanges and time spent waiting for the pacer."""
 
+    requests: int = 0
     calls: int = 0
     by_service: Mapping[str, int] = field(default_factory=dict)
     retries: int = 0
@@ -49,16 +60,25 @@ class CallStatsSnapshot:
     paced_seconds: float = 0.0
 
 
+class _DeadlinePassedError(Exception):
+    """Raised inside an attempt when the deadline leaves no time to send; never retried."""
+
+
 class CallStats:
     """Thread-safe counters of what a client sent, for logs, the CLI and benchmarks."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._requests = 0
         self._calls = 0
         self._by_service: Counter[str] = Counter()
         self._retries = 0
         self._exchanges = 0
         self._paced = 0.0
+
+    def record_request(self) -> None:
+        with self._lock:
+            self._requests += 1
 
     def record_call(self, service: str) -> None:
         with self._lock:
@@ -80,6 +100,7 @@ class CallStats:
     def snapshot(self) -> CallStatsSnapshot:
         with self._lock:
             return CallStatsSnapshot(
+                requests=self._requests,
                 calls=self._calls,
                 by_service=dict(self._by_service),
                 retries=self._retries,
@@ -91,13 +112,14 @@ class CallStats:
         """Zero the counters; returns what they were."""
         with self._lock:
             before = CallStatsSnapshot(
+                requests=self._requests,
                 calls=self._calls,
                 by_service=dict(self._by_service),
                 retries=self._retries,
                 token_exchanges=self._exchanges,
                 paced_seconds=self._paced,
             )
-            self._calls = self._retries = self._exchanges = 0
+            self._requests = self._calls = self._retries = self._exchanges = 0
             self._by_service.clear()
             self._paced = 0.0
             return before
@@ -128,6 +150,7 @@ class HttpTransport:
         sleep: Sleep | None = None,
         jitter: Callable[[], float] | None = None,
         policy: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings
         self._owns_session = session is None
@@ -140,11 +163,8 @@ class HttpTransport:
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.stats = CallStats()
         self.cache_scope = cache_scope(settings)
-        self._pacer = shared_bucket(
-            *self.cache_scope,
-            settings.requests_per_minute,
-            clock=self._monotonic,
-            sleep=self._sleep,
+        self._pacer: Pacer = pacer or pacer_for(
+            settings, clock=self._monotonic, wall_clock=self._wall, sleep=self._sleep
         )
         self.tokens = TokenProvider(
             settings, send=self.send, clock=self._wall, on_exchange=self.stats.record_exchange
@@ -174,13 +194,18 @@ class HttpTransport:
         params: Mapping[str, Any] | None = None,
         idempotent: bool,
         timeout: tuple[float, float] | None = None,
+        expect_json: bool = False,
     ) -> requests.Response:
-        """An authenticated call to ``instanceUrl + path``; raises lx_core errors on failure."""
+        """An authenticated call to ``instanceUrl + path``; raises lx_core errors on failure.
+        ``expect_json``: a 2xx whose body is not a JSON object is retried (when idempotent) and
+        then raised as MalformedResponseError."""
         if not path.startswith("/") or path.startswith("//") or "://" in path:
             raise ValueError("path must be an absolute path on the LeanIX host, e.g. /services/…")
         method = method.upper()
         token = self.tokens.get()
-        response = self._authorized(method, path, token, json, params, idempotent, timeout)
+        response = self._authorized(
+            method, path, token, json, params, idempotent, timeout, expect_json
+        )
         if response.status_code == 401:
             logger.info(
                 "LeanIX answered 401; re-authenticating once",
@@ -188,7 +213,9 @@ class HttpTransport:
             )
             self.tokens.invalidate(token)
             token = self.tokens.get()
-            response = self._authorized(method, path, token, json, params, idempotent, timeout)
+            response = self._authorized(
+                method, path, token, json, params, idempotent, timeout, expect_json
+            )
             if response.status_code == 401:
                 raise error_from_response(
                     response, method=method, path=path, redact=self._redactor(token)
@@ -196,6 +223,10 @@ class HttpTransport:
         if response.status_code >= 400:
             raise error_from_response(
                 response, method=method, path=path, redact=self._redactor(token), now=self._wall()
+            )
+        if expect_json and is_not_json_object(response):
+            raise malformed_response(
+                response, method=method, path=path, what="its body is not a JSON object"
             )
         return response
 
@@ -208,6 +239,7 @@ class HttpTransport:
         params: Mapping[str, Any] | None,
         idempotent: bool,
         timeout: tuple[float, float] | None,
+        expect_json: bool,
     ) -> requests.Response:
         return self.send(
             method,
@@ -218,6 +250,7 @@ class HttpTransport:
             params=params,
             headers={"Authorization": token.authorization(), "Accept": "application/json"},
             timeout=timeout,
+            unusable=is_not_json_object if expect_json else None,
         )
 
     def send(
@@ -228,21 +261,35 @@ class HttpTransport:
         path: str,
         idempotent: bool,
         timeout: tuple[float, float] | None = None,
+        unusable: Callable[[requests.Response], bool] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
         """One logical call with pacing, timeouts and retries, without auth or status mapping:
         returns the last answer, or raises TransportError when there was none."""
         service = service_of(path)
         shown_path = path_only(path)
-        effective_timeout = timeout or self.timeout
+        connect, read = timeout or self.timeout
+        self.stats.record_request()
 
         def attempt() -> requests.Response:
-            waited = self._pacer.acquire()
+            left = deadline.remaining() - deadline.MIN_USEFUL_SECONDS
+            if left <= 0:
+                raise _DeadlinePassedError
+            waited = self._pacer.acquire(max_wait=left)
+            if waited is None:
+                raise _DeadlinePassedError
             if waited:
                 self.stats.record_pacing(waited)
+            left = deadline.remaining()
+            if left < deadline.MIN_USEFUL_SECONDS:
+                raise _DeadlinePassedError
             self.stats.record_call(service)
             started = self._monotonic()
-            response = self._session.request(method, url, timeout=effective_timeout, **kwargs)
+            response = self._session.request(
+                method, url, timeout=(min(connect, left), min(read, left)), **kwargs
+            )
+            if response.status_code == 429:
+                self._pacer.throttled(retry_after_of(response, self._wall()))
             logger.debug(
                 "LeanIX call",
                 extra={
@@ -277,9 +324,18 @@ class HttpTransport:
                 wall_clock=self._wall,
                 jitter=self._jitter,
                 on_retry=on_retry,
+                unusable=unusable,
             )
+        except _DeadlinePassedError:
+            raise DeadlineExceededError(
+                "no time left before the caller's deadline to call LeanIX",
+                method=method,
+                path=shown_path,
+            ) from None
         except requests.RequestException as exc:
-            raise error_from_exception(exc, method=method, path=path) from exc
+            passed = deadline.current() is not None and deadline.remaining() < 0.25
+            error = error_from_exception(exc, method=method, path=path, deadline_passed=passed)
+            raise error from exc
 
     def _redactor(self, token: BearerToken) -> Callable[[str], str]:
         secrets = (

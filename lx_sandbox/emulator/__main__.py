@@ -23,6 +23,14 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     p.add_argument("--token-lifetime", type=float, default=3600.0, help="seconds")
     p.add_argument("--max-page-size", type=int, default=10000)
     p.add_argument("--latency-ms", type=int, default=0, help="added to every service request")
+    p.add_argument(
+        "--rate-limit", type=int, default=1800, help="requests per window per user (0 = off)"
+    )
+    p.add_argument("--rate-limit-window", type=float, default=60.0, help="seconds")
+    p.add_argument("--cursor-ttl", type=float, default=None, help="seconds a cursor stays valid")
+    p.add_argument(
+        "--reject-double-slash", action="store_true", help="answer 404 to //services/... URLs"
+    )
     p.add_argument("--log-level", default="warning")
     a = p.parse_args(argv)
     return SandboxConfig(
@@ -34,6 +42,11 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
         token_lifetime_seconds=a.token_lifetime,
         max_page_size=a.max_page_size,
         faults={"latencyMs": a.latency_ms} if a.latency_ms else {},
+        rate_limit_enabled=a.rate_limit > 0,
+        rate_limit=max(a.rate_limit, 1),
+        rate_limit_window_seconds=a.rate_limit_window,
+        cursor_ttl_seconds=a.cursor_ttl,
+        accept_double_slash=not a.reject_double_slash,
         log_level=a.log_level,
     )
 

@@ -12,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lx_sandbox.emulator.admin_config import apply_config, config_json
 from lx_sandbox.emulator.core import resolve_seed
 from lx_sandbox.emulator.events import fact_sheet_json
 from lx_sandbox.emulator.http_util import json_body
+from lx_sandbox.emulator.json_checks import object_of, positive_number
 from lx_sandbox.emulator.seed import generate_workspace, load_fixture
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 JsonDict = dict[str, Any]
 PREFIX = "/_sandbox"
+_REVOCATION_STATE = frozenset({"rounds", "nextInSeconds"})
 
 
 def _bad(message: str, status: int = 400) -> JSONResponse:
@@ -84,7 +87,10 @@ def routes(emu: Emulator) -> list[Route]:
             elif "generated" in body:
                 gen = body["generated"] or {}
                 doc = generate_workspace(
-                    int(gen.get("applications", 100)), int(gen.get("seed", 42))
+                    int(gen.get("applications", 100)),
+                    int(gen.get("seed", 42)),
+                    archived=float(gen.get("archived") or 0.0),
+                    data_model=gen.get("dataModel"),
                 )
             elif "fixture" in body:
                 name = str(body["fixture"])
@@ -172,62 +178,55 @@ def routes(emu: Emulator) -> list[Route]:
 
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
-            emu.faults.clear()
+            emu.clear_faults()
             return JSONResponse(emu.faults.to_json())
         if request.method == "PUT":
             body, problem = await json_body(request)
             if problem is not None:
                 return problem
             try:
-                emu.faults.load(body if isinstance(body, dict) else {})
+                emu.set_faults(body)
             except (ValueError, TypeError) as exc:
                 return _bad(str(exc))
         return JSONResponse(emu.faults.to_json())
 
-    async def fault_rule(request: Request) -> Response:
+    async def fault_rules(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"rules": emu.faults.rules_json()})
         body, problem = await json_body(request)
         if problem is not None:
             return problem
         try:
-            rule = emu.faults.add_rule(body if isinstance(body, dict) else {})
+            rule = emu.faults.add_rule(body)
         except (ValueError, TypeError) as exc:
             return _bad(str(exc))
         return JSONResponse(rule.to_json())
 
+    async def fault_rule(request: Request) -> Response:
+        try:
+            rule_id = int(request.path_params["id"])
+        except ValueError:
+            return _bad("rule ids are integers")
+        rule = emu.faults.remove_rule(rule_id)
+        if rule is None:
+            return _bad(f"no fault rule {rule_id}", 404)
+        return JSONResponse(rule.to_json())
+
     async def config(request: Request) -> Response:
-        settings = emu.dispatcher.settings
         if request.method == "PUT":
             body, problem = await json_body(request)
             if problem is not None:
                 return problem
             if not isinstance(body, dict):
                 return _bad("expected a JSON object")
-            if body.get("maxPageSize") is not None:
-                emu.max_page_size = int(body["maxPageSize"])
-            if body.get("tokenLifetimeSeconds") is not None:
-                emu.faults.token_lifetime = float(body["tokenLifetimeSeconds"])
-            delivery = body.get("delivery") or {}
-            if delivery.get("maxAttempts") is not None:
-                settings.max_attempts = int(delivery["maxAttempts"])
-            if delivery.get("backoffSeconds") is not None:
-                settings.backoff_s = float(delivery["backoffSeconds"])
-            if delivery.get("maxBackoffSeconds") is not None:
-                settings.max_backoff_s = float(delivery["maxBackoffSeconds"])
-        return JSONResponse(
-            {
-                "maxPageSize": emu.max_page_size,
-                "tokenLifetimeSeconds": emu.token_lifetime,
-                "delivery": {
-                    "maxAttempts": settings.max_attempts,
-                    "backoffSeconds": settings.backoff_s,
-                    "maxBackoffSeconds": settings.max_backoff_s,
-                    "concurrency": settings.concurrency,
-                    "timeoutSeconds": settings.timeout_s,
-                },
-            }
-        )
+            try:
+                apply_config(emu, body)
+            except (ValueError, TypeError) as exc:
+                return _bad(str(exc))
+        return JSONResponse(config_json(emu))
 
     async def stats(request: Request) -> Response:
+        emu.tokens.tick()  # periodic revocations that are due are counted before reading
         if request.method == "DELETE":
             emu.stats.reset()
         return JSONResponse(emu.stats.to_json())
@@ -235,6 +234,21 @@ def routes(emu: Emulator) -> list[Route]:
     async def expire_tokens(_request: Request) -> Response:
         emu.tokens.revoke_all()
         return JSONResponse({"revoked": True})
+
+    async def revocation(request: Request) -> Response:
+        if request.method == "PUT":
+            body, problem = await json_body(request)
+            if problem is not None:
+                return problem
+            try:
+                doc = object_of(body, "revocation", frozenset({"everySeconds"}), _REVOCATION_STATE)
+                every = doc.get("everySeconds")
+                emu.set_token_revocation(
+                    None if every is None else positive_number(every, "everySeconds")
+                )
+            except ValueError as exc:
+                return _bad(str(exc))
+        return JSONResponse(emu.tokens.revocation_json())
 
     return [
         Route(f"{PREFIX}/health", health, methods=["GET"]),
@@ -248,8 +262,10 @@ def routes(emu: Emulator) -> list[Route]:
         Route(f"{PREFIX}/deliveries", deliveries, methods=["GET"]),
         Route(f"{PREFIX}/deliveries/wait", wait_deliveries, methods=["POST"]),
         Route(f"{PREFIX}/faults", faults, methods=["GET", "PUT", "DELETE"]),
-        Route(f"{PREFIX}/faults/rules", fault_rule, methods=["POST"]),
+        Route(f"{PREFIX}/faults/rules", fault_rules, methods=["GET", "POST"]),
+        Route(f"{PREFIX}/faults/rules/{{id}}", fault_rule, methods=["DELETE"]),
         Route(f"{PREFIX}/config", config, methods=["GET", "PUT"]),
         Route(f"{PREFIX}/stats", stats, methods=["GET", "DELETE"]),
         Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
+        Route(f"{PREFIX}/tokens/revocation", revocation, methods=["GET", "PUT"]),
     ]

@@ -37,6 +37,7 @@ def routes(emu: Emulator) -> list[Route]:
             user=user,
             base_url=emu.base_url,
             max_page_size=emu.max_page_size,
+            cursor_ttl_seconds=emu.cursor_ttl_seconds,
         )
         outcome = emu.executor.run(
             body["query"], variables, op_name if isinstance(op_name, str) else None, ctx
@@ -49,6 +50,10 @@ def routes(emu: Emulator) -> list[Route]:
             g["queries"] += 1
         g["updateFactSheet"] += ctx.update_count
         g["errors"] += outcome.error_count
+        per_user = emu.stats.user(user.id, user.username)
+        per_user.update_fact_sheet += ctx.update_count
+        per_user.noop_writes += ctx.noop_count
+        emu.stats.noop_writes += ctx.noop_count
         emu.stats.operations[outcome.operation_name or "<anonymous>"] += 1
         return JSONResponse(outcome.body)
 

@@ -39,6 +39,7 @@ def routes(emu: Emulator) -> list[Route]:
             return JSONResponse({"error": "invalid_client", "error_description": "bad token"}, 401)
         emu.tokens.lifetime = emu.token_lifetime
         emu.stats.tokens_issued += 1
+        emu.stats.user(user.id, user.username).token_exchanges += 1
         return JSONResponse(emu.tokens.issue(user, emu.ws, emu.base_url))
 
     return [Route("/services/mtm/v1/oauth2/token", token, methods=["POST"])]

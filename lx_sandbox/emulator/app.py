@@ -1,25 +1,36 @@
-"""Assembles the ASGI app: routes, the fault/statistics middleware and the delivery lifespan."""
+"""Assembles the ASGI app: routes, the sandbox middleware and the delivery lifespan."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lx_sandbox.emulator import api_admin, api_graphql, api_mtm, api_webhooks
 from lx_sandbox.emulator.core import Emulator
-from lx_sandbox.emulator.stats import endpoint_key
+from lx_sandbox.emulator.fault_answers import inject, send_json, send_rate_limited
+from lx_sandbox.emulator.request_info import RequestInfo, buffer_body, identify, needs_body
+from lx_sandbox.emulator.stats import UserStats, endpoint_key
 
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
+def _single_leading_slash(scope: Scope) -> Scope:
+    """``//services/x`` -> ``/services/x`` (path and raw_path)."""
+    path: str = scope["path"]
+    fixed = dict(scope)
+    fixed["path"] = "/" + path.lstrip("/")
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes):
+        fixed["raw_path"] = b"/" + raw.lstrip(b"/")
+    return fixed
+
+
 class SandboxMiddleware:
-    """Counts service requests, injects latency and error answers, guards ``/_sandbox``.
+    """Per service request: count it, rate-limit its user, inject faults; guards ``/_sandbox``.
 
     A plain ASGI middleware (not BaseHTTPMiddleware) keeps the per-request cost small.
     """
@@ -32,66 +43,65 @@ class SandboxMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        emu = self.emu
+        if scope["path"].startswith("//"):
+            emu.stats.double_slash += 1
+            if not emu.accept_double_slash:
+                await send_json(send, 404, {"status": "ERROR", "message": "Not Found"})
+                return
+            # ASSUMPTION [I] §0.1: LeanIX's gateway treats a doubled leading slash like one
+            # (third-party clients send ``https://host//services/...`` and it works).
+            scope = _single_leading_slash(scope)
         path: str = scope["path"]
         if path.startswith(api_admin.PREFIX):
             client = scope.get("client")
             if client and client[0] not in _LOOPBACK:
-                await _send_json(send, 403, {"error": "admin endpoints are loopback-only"})
+                await send_json(send, 403, {"error": "admin endpoints are loopback-only"})
                 return
             await self.app(scope, receive, send)
             return
+        await self._service(scope, receive, send, path)
+
+    async def _service(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         emu = self.emu
         method: str = scope["method"]
         emu.stats.requests[endpoint_key(method, path)] += 1
-        fault = emu.faults.for_request(method, path)
-        if fault.latency_s > 0:
-            await asyncio.sleep(fault.latency_s)
-        if fault.status is not None:
-            emu.stats.faults_injected += 1
-            emu.stats.statuses[str(fault.status)] += 1
-            headers = []
-            if fault.retry_after is not None:
-                headers.append((b"retry-after", str(fault.retry_after).encode()))
-            # [V] §0.3: 429 carries a message such as USER_INTERVAL_REQUEST_LIMIT_EXCEEDED.
-            message = (
-                "USER_INTERVAL_REQUEST_LIMIT_EXCEEDED"
-                if fault.status == 429
-                else f"{_phrase(fault.status)} (injected fault)"
-            )
-            await _send_json(send, fault.status, {"status": "ERROR", "message": message}, headers)
-            return
+        body: bytes | None = None
+        if needs_body(path):
+            body, receive = await buffer_body(receive)
+        info = identify(emu, scope, path, body)
+        per_user = _user_stats(emu, info)
+        per_user.requests += 1
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                emu.stats.statuses[str(message["status"])] += 1
+                status = str(message["status"])
+                emu.stats.statuses[status] += 1
+                per_user.statuses[status] += 1
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        if info.user is not None:
+            retry_after = emu.limiter.admit(info.user.id)
+            if retry_after is not None:
+                emu.stats.rate_limited += 1
+                per_user.rate_limited += 1
+                header = retry_after if emu.limiter.settings.retry_after else None
+                await send_rate_limited(counting_send, header)
+                return
+        fault = emu.faults.for_request(info)
+        if fault.latency_s > 0:
+            await asyncio.sleep(fault.latency_s)
+        if fault.rule is None:
+            await self.app(scope, receive, counting_send)
+            return
+        emu.stats.faults_injected += 1
+        label = await inject(fault.rule, self.app, scope, receive, counting_send, send)
+        emu.stats.faults_by_kind[label] += 1
 
 
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
-async def _send_json(
-    send: Send, status: int, body: object, headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+def _user_stats(emu: Emulator, info: RequestInfo) -> UserStats:
+    user = info.user
+    return emu.stats.user(user.id if user else None, user.username if user else "")
 
 
 def create_app(emu: Emulator) -> ASGIApp:

@@ -13,7 +13,9 @@ class SandboxConfig:
 
     ``seed`` is ``"demo"`` (the shipped fixture), ``"generated:N"`` (N Applications, RNG seed
     ``generated_seed``), ``"empty"`` (users and the TIME tag group only) or a seed document.
-    ``faults`` uses the ``/_sandbox/faults`` JSON form.
+    ``faults`` uses the ``/_sandbox/faults`` JSON form. The per-user rate limit is on by default
+    at LeanIX's documented 1,800 requests per 60 s ([V] §0.3); ``/_sandbox/reset`` restores
+    every setting here, whatever ``PUT /_sandbox/config`` changed.
     """
 
     host: str = "127.0.0.1"
@@ -29,7 +31,16 @@ class SandboxConfig:
     fault_seed: int = 0
     delivery_max_attempts: int = 5
     delivery_backoff_seconds: float = 0.5
-    delivery_max_backoff_seconds: float = 30.0
+    #: Caps every redelivery wait, a target's ``Retry-After`` included (emulator time is short).
+    delivery_max_backoff_seconds: float = 5.0
     delivery_concurrency: int = 16
     delivery_timeout_seconds: float = 10.0
     log_level: str = "warning"
+    rate_limit_enabled: bool = True
+    rate_limit: int = 1800
+    rate_limit_window_seconds: float = 60.0
+    #: False = the limit's 429 carries no Retry-After ([V] §0.3: it "might contain" one).
+    rate_limit_retry_after: bool = True
+    accept_double_slash: bool = True
+    #: None = cursors never expire.
+    cursor_ttl_seconds: float | None = None

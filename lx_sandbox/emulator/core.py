@@ -14,6 +14,8 @@ from lx_sandbox.emulator.events import EventStore
 from lx_sandbox.emulator.faults import FaultInjector
 from lx_sandbox.emulator.graphql_exec import Executor
 from lx_sandbox.emulator.mtm import TokenIssuer
+from lx_sandbox.emulator.operations import OperationClassifier
+from lx_sandbox.emulator.ratelimit import RateLimitSettings, SlidingWindowLimiter
 from lx_sandbox.emulator.seed import build_workspace, generate_workspace, load_fixture
 from lx_sandbox.emulator.state import User, Workspace
 from lx_sandbox.emulator.stats import Stats
@@ -43,10 +45,16 @@ class Emulator:
         self.base_url = f"http://{config.host}:{config.port}"
         self.stats = Stats()
         self.faults = FaultInjector(seed=config.fault_seed)
+        self.tokens = TokenIssuer(config.token_lifetime_seconds, on_revoke=self._count_revocation)
         if config.faults:
-            self.faults.load(config.faults)
-        self.tokens = TokenIssuer(config.token_lifetime_seconds)
+            self.set_faults(config.faults)
+        self.classifier = OperationClassifier()
+        self.limiter = SlidingWindowLimiter(self._rate_limit_settings())
         self.max_page_size = config.max_page_size
+        self.accept_double_slash = config.accept_double_slash
+        if config.cursor_ttl_seconds is not None and not config.cursor_ttl_seconds > 0:
+            raise ValueError("cursor_ttl_seconds must be > 0 (or None for unlimited)")
+        self.cursor_ttl_seconds = config.cursor_ttl_seconds
         self.dispatcher = Dispatcher(
             settings=self._delivery_settings(),
             faults=self.faults,
@@ -70,6 +78,39 @@ class Emulator:
             timeout_s=c.delivery_timeout_seconds,
         )
 
+    def _rate_limit_settings(self) -> RateLimitSettings:
+        c = self.config
+        settings = RateLimitSettings(
+            enabled=c.rate_limit_enabled,
+            limit=c.rate_limit,
+            window_s=c.rate_limit_window_seconds,
+            retry_after=c.rate_limit_retry_after,
+        )
+        settings.validate()
+        return settings
+
+    def _count_revocation(self, kind: str, rounds: int, tokens: int) -> None:
+        self.stats.revocations[kind] += rounds
+        self.stats.revocations["tokensInvalidated"] += tokens
+
+    def set_faults(self, doc: JsonDict) -> None:
+        """Replace every fault setting (``PUT /_sandbox/faults``)."""
+        self.faults.load(doc)
+        self.tokens.revoke_every(self.faults.token_revoke_every)
+
+    def set_token_revocation(self, seconds: float | None) -> None:
+        """Revoke every issued token each ``seconds`` from now (None = never); keeps the rest
+        of the fault settings (``PUT /_sandbox/tokens/revocation``)."""
+        if seconds is not None and not seconds > 0:
+            raise ValueError("everySeconds must be > 0 (or null for never)")
+        self.faults.token_revoke_every = seconds
+        self.tokens.revoke_every(seconds)
+
+    def clear_faults(self) -> None:
+        """Remove every fault (``DELETE /_sandbox/faults``)."""
+        self.faults.clear()
+        self.tokens.revoke_every(None)
+
     @property
     def token_lifetime(self) -> float:
         """Effective access-token lifetime (a fault setting overrides the config)."""
@@ -88,15 +129,18 @@ class Emulator:
         self.executor = Executor(ws.data_model)
 
     def reset(self) -> None:
-        """Back to the constructor's seed, faults and stats."""
+        """Back to the constructor's seed, faults, settings, rate-limit counters and stats."""
         self.load(
             resolve_seed(self.config.seed, self.config.generated_seed), self.config.data_model
         )
-        self.faults.clear()
+        self.clear_faults()
         if self.config.faults:
-            self.faults.load(self.config.faults)
+            self.set_faults(self.config.faults)
         self.stats.reset()
+        self.limiter.reset(self._rate_limit_settings())
         self.max_page_size = self.config.max_page_size
+        self.accept_double_slash = self.config.accept_double_slash
+        self.cursor_ttl_seconds = self.config.cursor_ttl_seconds
         fresh = self._delivery_settings()
         settings = self.dispatcher.settings
         settings.max_attempts, settings.backoff_s = fresh.max_attempts, fresh.backoff_s

@@ -1,116 +1,47 @@
-"""Fault injection: HTTP errors, latency and PUSH delivery failures, reproducible by seed.
+"""Fault injection settings of one server: HTTP rules, latency, token faults, PUSH faults.
 
-Rules match by path prefix (and optionally method) and fire either for the next ``count``
-matching requests or with probability ``rate`` drawn from a seeded RNG, so a failing test
-replays the same faults.
+Everything is reproducible by seed: each rule has its own RNG (``seed`` per rule, default
+derived from the injector's seed and the rule id), and rule ids restart at 1 whenever the rule
+set is replaced or cleared, so the same admin calls replay the same faults.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from lx_sandbox.emulator.delivery_faults import DeliveryDice, DeliveryFaults, DeliveryPlan
+from lx_sandbox.emulator.fault_rules import FaultRule
+from lx_sandbox.emulator.json_checks import list_of_objects, object_of
+from lx_sandbox.emulator.request_info import RequestInfo
+
 JsonDict = dict[str, Any]
+FAULT_KEYS = frozenset(
+    {"seed", "latencyMs", "tokenLifetimeSeconds", "tokenRevokeEverySeconds", "rules", "delivery"}
+)
 
-
-@dataclass(slots=True)
-class FaultRule:
-    """One rule. ``status`` None means latency only."""
-
-    id: int
-    path_prefix: str = "/services/"
-    method: str | None = None
-    status: int | None = None
-    retry_after: int | None = None
-    rate: float | None = None
-    count: int | None = None
-    latency_ms: int = 0
-    fired: int = 0
-
-    @classmethod
-    def from_json(cls, rule_id: int, doc: JsonDict) -> FaultRule:
-        """Parse the admin JSON form; raises ValueError on nonsense."""
-        status = doc.get("status")
-        if status is not None and not (400 <= int(status) <= 599):
-            raise ValueError("status must be a 4xx/5xx code")
-        rate = doc.get("rate")
-        if rate is not None and not (0.0 <= float(rate) <= 1.0):
-            raise ValueError("rate must be within [0, 1]")
-        count = doc.get("count")
-        if count is not None and int(count) < 0:
-            raise ValueError("count must be >= 0")
-        latency = int(doc.get("latencyMs") or 0)
-        if status is None and latency <= 0:
-            raise ValueError("a rule needs a status or latencyMs")
-        method = doc.get("method")
-        return cls(
-            id=rule_id,
-            path_prefix=str(doc.get("pathPrefix") or "/services/"),
-            method=str(method).upper() if method else None,
-            status=int(status) if status is not None else None,
-            retry_after=int(doc["retryAfter"]) if doc.get("retryAfter") is not None else None,
-            rate=float(rate) if rate is not None else None,
-            count=int(count) if count is not None else None,
-            latency_ms=latency,
-        )
-
-    def to_json(self) -> JsonDict:
-        """The admin JSON form."""
-        return {
-            "id": self.id,
-            "pathPrefix": self.path_prefix,
-            "method": self.method,
-            "status": self.status,
-            "retryAfter": self.retry_after,
-            "rate": self.rate,
-            "count": self.count,
-            "latencyMs": self.latency_ms,
-            "fired": self.fired,
-        }
-
-
-@dataclass(slots=True)
-class DeliveryFaults:
-    """PUSH faults: ``drop`` loses a delivery silently, ``fail`` records a failed attempt."""
-
-    drop_rate: float = 0.0
-    drop_next: int = 0
-    fail_rate: float = 0.0
-    fail_next: int = 0
-    fail_status: int = 503
-
-    @classmethod
-    def from_json(cls, doc: JsonDict | None) -> DeliveryFaults:
-        """Parse ``{"dropRate","dropNext","failRate","failNext","failStatus"}``."""
-        doc = doc or {}
-        return cls(
-            drop_rate=float(doc.get("dropRate") or 0.0),
-            drop_next=int(doc.get("dropNext") or 0),
-            fail_rate=float(doc.get("failRate") or 0.0),
-            fail_next=int(doc.get("failNext") or 0),
-            fail_status=int(doc.get("failStatus") or 503),
-        )
-
-    def to_json(self) -> JsonDict:
-        """The admin JSON form."""
-        return {
-            "dropRate": self.drop_rate,
-            "dropNext": self.drop_next,
-            "failRate": self.fail_rate,
-            "failNext": self.fail_next,
-            "failStatus": self.fail_status,
-        }
+__all__ = ["DeliveryFaults", "DeliveryPlan", "FaultInjector", "FaultRule", "HttpFault"]
 
 
 @dataclass(slots=True)
 class HttpFault:
-    """What the middleware should do for one request."""
+    """What the middleware should do for one request: wait, then maybe answer per ``rule``."""
 
     latency_s: float = 0.0
-    status: int | None = None
-    retry_after: int | None = None
+    rule: FaultRule | None = None
+
+
+def _positive_or_none(doc: JsonDict, key: str) -> float | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    number = float(value)
+    if number <= 0:
+        raise ValueError(f"{key} must be > 0")
+    return number
 
 
 @dataclass
@@ -120,40 +51,69 @@ class FaultInjector:
     seed: int = 0
     latency_ms: int = 0
     token_lifetime: float | None = None
+    token_revoke_every: float | None = None
     rules: list[FaultRule] = field(default_factory=list)
     delivery: DeliveryFaults = field(default_factory=DeliveryFaults)
     injected: int = 0
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self._restart_randomness()
+
+    def _restart_randomness(self) -> None:
+        self.rng = random.Random(self.seed)  # drop/fail of PUSH attempts, as before
+        self.dice = DeliveryDice(self.seed)
         self._ids = itertools.count(1)
 
     def load(self, doc: JsonDict) -> None:
-        """Replace every setting from the admin JSON form."""
-        rules = [FaultRule.from_json(next(self._ids), r) for r in doc.get("rules") or []]
+        """Replace every setting from the admin JSON form (rule ids restart at 1)."""
+        doc = object_of(doc, "faults", FAULT_KEYS, frozenset({"injected"}))
+        seed = int(doc["seed"]) if doc.get("seed") is not None else self.seed
+        ids = itertools.count(1)
+        rules = [
+            FaultRule.from_json(next(ids), r, base_seed=seed)
+            for r in list_of_objects(doc.get("rules"), "rules")
+        ]
         delivery = DeliveryFaults.from_json(doc.get("delivery"))
+        lifetime = _positive_or_none(doc, "tokenLifetimeSeconds")
+        revoke_every = _positive_or_none(doc, "tokenRevokeEverySeconds")
+        latency = int(doc.get("latencyMs") or 0)
+        if latency < 0:
+            raise ValueError("latencyMs must be >= 0")
+        self.seed = seed
+        self._restart_randomness()
+        self._ids = ids
         self.rules = rules
         self.delivery = delivery
-        self.latency_ms = int(doc.get("latencyMs") or 0)
-        if doc.get("seed") is not None:
-            self.seed = int(doc["seed"])
-            self.rng = random.Random(self.seed)
-        lifetime = doc.get("tokenLifetimeSeconds")
-        self.token_lifetime = float(lifetime) if lifetime is not None else None
+        self.latency_ms = latency
+        self.token_lifetime = lifetime
+        self.token_revoke_every = revoke_every
 
     def add_rule(self, doc: JsonDict) -> FaultRule:
         """Append one rule."""
-        rule = FaultRule.from_json(next(self._ids), doc)
+        rule = FaultRule.from_json(next(self._ids), doc, base_seed=self.seed)
         self.rules.append(rule)
         return rule
 
+    def remove_rule(self, rule_id: int) -> FaultRule | None:
+        """Remove one rule by id; None if there is none."""
+        for i, rule in enumerate(self.rules):
+            if rule.id == rule_id:
+                return self.rules.pop(i)
+        return None
+
     def clear(self) -> None:
-        """Remove every fault (the RNG restarts from the seed)."""
+        """Remove every fault (the RNGs restart from the seed, rule ids from 1)."""
         self.rules = []
         self.delivery = DeliveryFaults()
         self.latency_ms = 0
         self.token_lifetime = None
-        self.rng = random.Random(self.seed)
+        self.token_revoke_every = None
+        self._restart_randomness()
+
+    def rules_json(self) -> list[JsonDict]:
+        """Every rule in the admin JSON form."""
+        now = time.monotonic()
+        return [r.to_json(now) for r in self.rules]
 
     def to_json(self) -> JsonDict:
         """The admin JSON form."""
@@ -161,34 +121,32 @@ class FaultInjector:
             "seed": self.seed,
             "latencyMs": self.latency_ms,
             "tokenLifetimeSeconds": self.token_lifetime,
-            "rules": [r.to_json() for r in self.rules],
+            "tokenRevokeEverySeconds": self.token_revoke_every,
+            "rules": self.rules_json(),
             "delivery": self.delivery.to_json(),
             "injected": self.injected,
         }
 
-    def for_request(self, method: str, path: str) -> HttpFault:
-        """Decide latency and an optional error answer for one service request."""
+    def for_request(self, info: RequestInfo) -> HttpFault:
+        """Decide latency and an optional forced answer for one service request.
+
+        Latency-only rules add up; the first answering rule that fires decides the answer, and
+        later answering rules are left unconsumed.
+        """
         fault = HttpFault(latency_s=self.latency_ms / 1000.0)
+        if not self.rules:
+            return fault
+        now = time.monotonic()
         for rule in self.rules:
-            if not path.startswith(rule.path_prefix):
+            if rule.answers and fault.rule is not None:
                 continue
-            if rule.method is not None and rule.method != method:
+            if not rule.matches(info) or not rule.active(now) or not rule.draw():
                 continue
-            if rule.status is not None and fault.status is not None:
-                continue  # the answer is decided; leave later error rules unconsumed
-            if rule.count is not None:
-                if rule.count <= 0:
-                    continue
-            elif rule.rate is not None and self.rng.random() >= rule.rate:
-                continue
-            if rule.count is not None:
-                rule.count -= 1
             rule.fired += 1
             fault.latency_s += rule.latency_ms / 1000.0
-            if rule.status is not None and fault.status is None:
-                fault.status = rule.status
-                fault.retry_after = rule.retry_after
-        if fault.status is not None:
+            if rule.answers:
+                fault.rule = rule
+        if fault.rule is not None:
             self.injected += 1
         return fault
 
@@ -206,3 +164,7 @@ class FaultInjector:
         if d.fail_rate and self.rng.random() < d.fail_rate:
             return "fail"
         return None
+
+    def delivery_plan(self) -> DeliveryPlan:
+        """Delay, reorder and duplication for one queued PUSH delivery."""
+        return self.dice.plan(self.delivery)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,27 +22,40 @@ Predicate = Callable[[FactSheet], bool]
 # not documented; these names are the emulator's.
 INVALID_FACET_KEY = "INVALID_FACET_KEY"
 INVALID_ARGUMENT = "INVALID_ARGUMENT"
+# ASSUMPTION [U] §2.2: LeanIX documents neither how long a cursor stays valid nor the error for a
+# stale or garbled one; the emulator answers both with this errorType (HTTP 200, no data).
+INVALID_CURSOR = "INVALID_CURSOR"
 #: Error types after which the whole response carries ``data: null`` ([V] §2.1 "no data").
-REQUEST_LEVEL_ERRORS = frozenset({INVALID_FACET_KEY, INVALID_ARGUMENT})
+REQUEST_LEVEL_ERRORS = frozenset({INVALID_FACET_KEY, INVALID_ARGUMENT, INVALID_CURSOR})
 #: ASSUMPTION [I] §2.2: the facet key value that selects fact sheets without a value.
 MISSING_KEY = "__missing__"
+_CURSOR_PREFIX = "lxsandbox"
 
 
-def encode_cursor(seq: int) -> str:
-    """Opaque cursor for the fact sheet with sequence number ``seq``."""
-    return base64.b64encode(f"lxsandbox:{seq}".encode()).decode()
+def encode_cursor(seq: int, issued_ms: int | None = None) -> str:
+    """Opaque cursor for the fact sheet with sequence number ``seq``, stamped with its issue time
+    (so a cursor lifetime can be enforced without server-side state)."""
+    issued = int(time.time() * 1000) if issued_ms is None else issued_ms
+    return base64.b64encode(f"{_CURSOR_PREFIX}:{seq}:{issued}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> int:
-    """Inverse of :func:`encode_cursor`; a malformed cursor is a request error."""
+def decode_cursor(cursor: str, ttl_seconds: float | None = None) -> int:
+    """Inverse of :func:`encode_cursor`; a garbled or (with a TTL) stale cursor is a request
+    error with errorType INVALID_CURSOR, never a server error."""
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "lxsandbox":
+        prefix, seq, issued = text.split(":")
+        number, issued_ms = int(seq), int(issued)
+        if prefix != _CURSOR_PREFIX or number < 0:
             raise ValueError(text)
-        return int(number)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise lx_error(f"Invalid cursor {cursor!r}", INVALID_ARGUMENT) from exc
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise lx_error(f"Invalid cursor {cursor!r}", INVALID_CURSOR) from exc
+    if ttl_seconds is not None and time.time() * 1000 - issued_ms > ttl_seconds * 1000:
+        raise lx_error(
+            f"Cursor {cursor!r} has expired (valid for {ttl_seconds:g} s); start again",
+            INVALID_CURSOR,
+        )
+    return number
 
 
 def _single_valued(
@@ -158,6 +172,7 @@ class Connection:
         first: int | None,
         after: str | None,
         max_page_size: int,
+        cursor_ttl_seconds: float | None = None,
     ) -> None:
         if first is not None and first < 0:
             raise lx_error("Argument 'first' must not be negative", INVALID_ARGUMENT)
@@ -170,7 +185,8 @@ class Connection:
             )
         self._ws = ws
         self._query = query
-        after_seq = decode_cursor(after) if after else 0
+        after_seq = decode_cursor(after, cursor_ttl_seconds) if after else 0
+        self._issued_ms = int(time.time() * 1000)  # one stamp for every cursor of the page
         # ASSUMPTION [I] §3.4: without ``first`` all matching fact sheets are returned (the
         # LeanIX TIME batch sample relies on that).
         limit = first if first is not None else len(ws.fact_sheets)
@@ -202,15 +218,18 @@ class Connection:
 
     def edges(self) -> list[dict[str, Any]]:
         """Edges with opaque cursors."""
-        return [{"node": fs, "cursor": encode_cursor(fs.seq)} for fs in self.nodes]
+        return [{"node": fs, "cursor": self._cursor(fs)} for fs in self.nodes]
+
+    def _cursor(self, fs: FactSheet) -> str:
+        return encode_cursor(fs.seq, self._issued_ms)
 
     def page_info(self) -> dict[str, Any]:
         """Relay-style page info."""
         return {
             "hasNextPage": self.has_next,
             "hasPreviousPage": self.has_previous,
-            "startCursor": encode_cursor(self.nodes[0].seq) if self.nodes else None,
-            "endCursor": encode_cursor(self.nodes[-1].seq) if self.nodes else None,
+            "startCursor": self._cursor(self.nodes[0]) if self.nodes else None,
+            "endCursor": self._cursor(self.nodes[-1]) if self.nodes else None,
         }
 
     def filter_options(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,15 +31,63 @@ class IssuedToken:
     expires_at: float
 
 
-class TokenIssuer:
-    """Issues and validates access tokens; survives workspace resets (users are re-checked)."""
+#: ``on_revoke(kind, rounds, tokens)``: ``kind`` is "periodic" or "manual".
+RevocationListener = Callable[[str, int, int], None]
 
-    def __init__(self, lifetime_seconds: float) -> None:
+
+class TokenIssuer:
+    """Issues and validates access tokens; survives workspace resets (users are re-checked).
+
+    Periodic revocation (a fault) is evaluated lazily: every look at the token table first
+    applies the revocation rounds that have passed, so no background task is needed.
+    """
+
+    def __init__(
+        self,
+        lifetime_seconds: float,
+        *,
+        on_revoke: RevocationListener | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.lifetime = lifetime_seconds
         self._tokens: dict[str, IssuedToken] = {}
+        self._on_revoke = on_revoke
+        self._clock = clock
+        self._revoke_every: float | None = None
+        self._revoke_since = 0.0
+        self._rounds = 0
+
+    def revoke_every(self, seconds: float | None) -> None:
+        """Invalidate every issued token each ``seconds``, counted from now (None = never)."""
+        self._revoke_every = seconds
+        self._revoke_since = self._clock()
+        self._rounds = 0
+
+    def revocation_json(self) -> dict[str, Any]:
+        """``{everySeconds, rounds, nextInSeconds}`` of the periodic revocation (admin form)."""
+        self.tick()
+        every = self._revoke_every
+        next_in = None
+        if every is not None:
+            next_in = round(self._revoke_since + (self._rounds + 1) * every - self._clock(), 3)
+        return {"everySeconds": every, "rounds": self._rounds, "nextInSeconds": next_in}
+
+    def tick(self) -> None:
+        """Apply the periodic revocations that are due."""
+        every = self._revoke_every
+        if every is None:
+            return
+        rounds = int((self._clock() - self._revoke_since) // every)
+        if rounds > self._rounds:
+            invalidated = len(self._tokens)
+            self._tokens.clear()
+            if self._on_revoke is not None:
+                self._on_revoke("periodic", rounds - self._rounds, invalidated)
+            self._rounds = rounds
 
     def issue(self, user: User, ws: Workspace, instance_url: str) -> dict[str, Any]:
         """Mint a token for ``user`` and return the documented response body (§1.2)."""
+        self.tick()
         now = time.time()
         lifetime = max(self.lifetime, 1.0)
         claims = {
@@ -86,12 +135,16 @@ class TokenIssuer:
 
     def revoke_all(self) -> None:
         """Invalidate every issued access token (tests of the client's 401 handling)."""
+        invalidated = len(self._tokens)
         self._tokens.clear()
+        if self._on_revoke is not None:
+            self._on_revoke("manual", 1, invalidated)
 
     def validate(self, authorization: str | None) -> str | None:
         """User id behind a valid, unexpired ``Bearer`` header, else None."""
         if not authorization:
             return None
+        self.tick()
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None

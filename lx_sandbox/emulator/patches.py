@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,6 +185,8 @@ class Mutator:
     ws: Workspace
     events: EventStore
     base_url: str
+    #: Called for an applied update that changed nothing (counted, never an error).
+    on_noop: Callable[[], None] | None = None
 
     def update(
         self,
@@ -258,6 +261,8 @@ class Mutator:
         )
         if unchanged and not created:
             # ASSUMPTION [I] §2.6: a no-op patch saves nothing: no rev bump, no event.
+            if self.on_noop is not None:
+                self.on_noop()
             return fs
         tag_ids = _materialise_tags(self.ws, draft)
         self._assign(fs, draft, tag_ids)

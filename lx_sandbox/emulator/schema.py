@@ -39,13 +39,19 @@ class GqlContext:
     user: User
     base_url: str
     max_page_size: int
+    cursor_ttl_seconds: float | None = None
     update_count: int = 0
+    noop_count: int = 0
     extra: JsonDict = field(default_factory=dict)
 
     @property
     def mutator(self) -> Mutator:
         """A mutator bound to this request's workspace and event store."""
-        return Mutator(self.ws, self.events, self.base_url)
+        return Mutator(self.ws, self.events, self.base_url, on_noop=self.count_noop)
+
+    def count_noop(self) -> None:
+        """An applied ``updateFactSheet`` that changed nothing (for the statistics)."""
+        self.noop_count += 1
 
 
 def enum_type_name(fs_type: str, field_name: str) -> str:
@@ -256,7 +262,14 @@ def _resolve_all_fact_sheets(
 ) -> Connection:
     ctx = _ctx(info)
     query = compile_filter(ctx.ws, factSheetType, filter)
-    return Connection(ctx.ws, query, first=first, after=after, max_page_size=ctx.max_page_size)
+    return Connection(
+        ctx.ws,
+        query,
+        first=first,
+        after=after,
+        max_page_size=ctx.max_page_size,
+        cursor_ttl_seconds=ctx.cursor_ttl_seconds,
+    )
 
 
 def _resolve_all_tags(_root: Any, info: Info, filter: JsonDict | None = None) -> JsonDict:
@@ -401,7 +414,8 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
     """Build the executable schema for ``data_model``."""
     schema = build_schema(build_sdl(data_model))
     long_type = schema.type_map["Long"]
-    assert isinstance(long_type, GraphQLScalarType)
+    if not isinstance(long_type, GraphQLScalarType):
+        raise TypeError("the SDL must declare Long as a scalar")
     long_type.serialize = int  # type: ignore[method-assign,assignment]
     long_type.parse_value = _parse_long  # type: ignore[method-assign]
     long_type.parse_literal = _parse_long_literal  # type: ignore[method-assign,assignment]
@@ -414,12 +428,14 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
     base.resolve_type = type_of  # type: ignore[attr-defined]
     for fs_type, fields in data_model.items():
         obj = schema.type_map[fs_type]
-        assert isinstance(obj, GraphQLObjectType)
+        if not isinstance(obj, GraphQLObjectType):
+            raise TypeError(f"{fs_type} must be an object type")
         _set_resolvers(obj, _fact_sheet_resolvers(list(fields)))
 
     def _obj(name: str) -> GraphQLObjectType:
         t = schema.type_map[name]
-        assert isinstance(t, GraphQLObjectType)
+        if not isinstance(t, GraphQLObjectType):
+            raise TypeError(f"{name} must be an object type")
         return t
 
     _set_resolvers(

@@ -151,15 +151,50 @@ TIME_TAGS = (
 )
 
 
-def expected_time(functional: str | None, technical: str | None) -> str | None:
-    """The TIME class of the LeanIX tutorial (§3.3) for the default scales; None if unset.
+FIT_FIELDS = ("functionalSuitability", "technicalSuitability")
 
-    Used only to build seeds with known right/wrong tags, never to decide anything at runtime.
+
+def fit_orders(
+    data_model: dict[str, Any] | None = None, fact_sheet_type: str = "Application"
+) -> tuple[list[str], list[str]]:
+    """Value orders (worst first) of the two fit fields: the model's own, else the defaults.
+
+    ``data_model`` may be a seed's override (``{"Application": {"functionalSuitability": [...]}}``)
+    or a whole data model as ``GET /_sandbox/datamodel`` returns it.
     """
-    if functional is None or technical is None:
+    fields = (data_model or {}).get(fact_sheet_type) or {}
+    functional = fields.get("functionalSuitability") or FUNCTIONAL
+    technical = fields.get("technicalSuitability") or TECHNICAL
+    return list(functional), list(technical)
+
+
+def is_high(value: str, order: list[str], high_from: str | None = None) -> bool:
+    """A value is high in the upper half of its field's order (index >= (len+1)//2), or at or
+    above ``high_from`` when given. A value outside the order raises ValueError."""
+    start = (len(order) + 1) // 2 if high_from is None else order.index(high_from)
+    return order.index(value) >= start
+
+
+def expected_time(
+    functional: str | None,
+    technical: str | None,
+    data_model: dict[str, Any] | None = None,
+    *,
+    functional_high_from: str | None = None,
+    technical_high_from: str | None = None,
+) -> str | None:
+    """The TIME class (§3.6) of two fits, judged independently of the client; None if unset.
+
+    Both high = Invest, functional only = Migrate, technical only = Tolerate, neither =
+    Eliminate. Used to build seeds with known right/wrong tags and to judge results in tests,
+    never to decide anything at runtime. A value outside its order raises ValueError (the
+    client classifies it as unclassifiable; a test should never produce one).
+    """
+    if not functional or not technical:
         return None
-    high_f = FUNCTIONAL.index(functional) >= 2
-    high_t = TECHNICAL.index(technical) >= 2
+    f_order, t_order = fit_orders(data_model)
+    high_f = is_high(functional, f_order, functional_high_from)
+    high_t = is_high(technical, t_order, technical_high_from)
     if high_f and high_t:
         return "Invest"
     if high_t:
@@ -167,6 +202,26 @@ def expected_time(functional: str | None, technical: str | None) -> str | None:
     if high_f:
         return "Migrate"
     return "Eliminate"
+
+
+def expected_time_of(
+    fact_sheet: dict[str, Any],
+    data_model: dict[str, Any] | None = None,
+    **high_from: str | None,
+) -> str | None:
+    """:func:`expected_time` of one fact sheet as the admin API returns it (``values``), a
+    seed document holds it (``fields``), or GraphQL does (the fit fields at the top level).
+
+    ``data_model`` is ``GET /_sandbox/datamodel`` (or a seed's override); ``high_from`` takes
+    ``functional_high_from`` / ``technical_high_from``.
+    """
+    values = fact_sheet.get("values") or fact_sheet.get("fields") or fact_sheet
+    return expected_time(
+        values.get("functionalSuitability"),
+        values.get("technicalSuitability"),
+        data_model,
+        **high_from,
+    )
 
 
 def _uuid(rng: random.Random) -> str:
@@ -210,40 +265,65 @@ def base_document(rng: random.Random, *, workspace_name: str) -> JsonDict:
     }
 
 
-def generate_workspace(n_applications: int, seed: int) -> JsonDict:
+def _archived_indexes(n_applications: int, archived: float, seed: int) -> set[int]:
+    """Exactly ``round(n * archived)`` Applications (1-based), from an RNG of their own, so
+    archiving never changes the fits and tags the main RNG draws."""
+    if not 0.0 <= archived <= 1.0:
+        raise ValueError("archived must be a fraction within [0, 1]")
+    count = round(n_applications * archived)
+    if count == 0:
+        return set()
+    picker = random.Random(f"lx-sandbox-archived:{seed}")
+    return set(picker.sample(range(1, n_applications + 1), count))
+
+
+def generate_workspace(
+    n_applications: int,
+    seed: int,
+    *,
+    archived: float = 0.0,
+    data_model: dict[str, Any] | None = None,
+) -> JsonDict:
     """A deterministic seed document with ``n_applications`` Applications.
 
-    Fits are spread over all values (about 10% unset each); about 10% carry a TIME tag, a
-    third of those wrong. Plain dicts and one RNG keep 10,000+ Applications well under a second.
+    Fits are spread over all values of their field's order (``data_model`` may give custom
+    orders, worst first; about 10% unset each); about 10% carry a TIME tag, a third of those
+    wrong; exactly ``round(n * archived)`` are ARCHIVED. Plain dicts and one RNG keep 10,000+
+    Applications well under a second; without options the output is the same as it always was.
     """
     rng = random.Random(seed)
     doc = base_document(rng, workspace_name=f"sandbox-generated-{n_applications}")
+    if data_model:
+        doc["dataModel"] = data_model
+    f_values, t_values = fit_orders(data_model)
+    gone = _archived_indexes(n_applications, archived, seed)
     time_tags = {t["name"]: t["id"] for t in doc["tagGroups"][0]["tags"]}
     names = list(time_tags)
     fact_sheets: list[JsonDict] = []
     for i in range(1, n_applications + 1):
         fields: dict[str, str] = {}
-        functional = rng.choice(FUNCTIONAL) if rng.random() >= 0.1 else None
-        technical = rng.choice(TECHNICAL) if rng.random() >= 0.1 else None
+        functional = rng.choice(f_values) if rng.random() >= 0.1 else None
+        technical = rng.choice(t_values) if rng.random() >= 0.1 else None
         if functional:
             fields["functionalSuitability"] = functional
         if technical:
             fields["technicalSuitability"] = technical
         tags: list[str] = []
         if rng.random() < 0.1:
-            right = expected_time(functional, technical)
+            right = expected_time(functional, technical, data_model)
             pick = right if right and rng.random() < 0.67 else rng.choice(names)
             tags.append(time_tags[pick])
-        fact_sheets.append(
-            {
-                "id": _uuid(rng),
-                "type": "Application",
-                "name": f"Generated App {i:05d}",
-                "fields": fields,
-                "tags": tags,
-                "lxState": "APPROVED" if i % 3 else "BROKEN_QUALITY_SEAL",
-            }
-        )
+        app: JsonDict = {
+            "id": _uuid(rng),
+            "type": "Application",
+            "name": f"Generated App {i:05d}",
+            "fields": fields,
+            "tags": tags,
+            "lxState": "APPROVED" if i % 3 else "BROKEN_QUALITY_SEAL",
+        }
+        if i in gone:
+            app["status"] = "ARCHIVED"
+        fact_sheets.append(app)
     for i in range(1, max(1, n_applications // 20) + 1):
         fact_sheets.append(
             {"id": _uuid(rng), "type": "ITComponent", "name": f"Generated Component {i:04d}"}

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from lx_sandbox.funchost.limits import MAX_REQUEST_BODY_BYTES, REQUEST_TIMEOUT_S, HostLimits
 from lx_sandbox.funchost.server import FunctionsHost
 
 
@@ -22,6 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--function-key", default=None, help="default: $LX_LOCAL_FUNCTION_KEY")
     parser.add_argument("--master-key", default=None, help="default: $LX_LOCAL_MASTER_KEY")
     parser.add_argument("--no-timers", action="store_true", help="do not schedule timers")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=MAX_REQUEST_BODY_BYTES,
+        help="larger request bodies get 413 (default: Azure's 100 MiB)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=REQUEST_TIMEOUT_S,
+        help="seconds a client has to send a whole request, else 408 (default: %(default)s)",
+    )
     return parser
 
 
@@ -40,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         master_key=args.master_key,
         port=args.port,
         run_timers=not args.no_timers,
+        limits=HostLimits(
+            max_body_bytes=args.max_body_bytes, request_timeout_s=args.request_timeout
+        ),
     )
     host.start()
     print(f"Functions host on {host.url}")

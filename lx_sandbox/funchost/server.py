@@ -13,20 +13,23 @@ import importlib.util
 import json
 import logging
 import os
-import re
 import sys
 import threading
+import time
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from lx_sandbox.funchost import invoke
+from lx_sandbox.funchost import activity, invoke
 from lx_sandbox.funchost.auth import KEY_HEADER, KEY_PARAM, Keys, is_authorized, presented_key
+from lx_sandbox.funchost.handler import handler_for
+from lx_sandbox.funchost.limits import HostLimits
+from lx_sandbox.funchost.listen import listen
 from lx_sandbox.funchost.routes import AppIndex, HttpRoute, find_function_app, index_app
 from lx_sandbox.funchost.settings import load_local_settings, read_route_prefix
 from lx_sandbox.funchost.timers import InvocationRecord, TimerScheduler
@@ -44,24 +47,14 @@ def _empty(status: int) -> Response:
     return Response(b"", status=status)
 
 
-_KEY_IN_QUERY = re.compile(r"([?&]code=)[^&\s\"]*")
-
-
-class _RedactingHandler(WSGIRequestHandler):
-    """Access log without function keys: ``?code=`` values are masked like Azure's logs."""
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        text = _KEY_IN_QUERY.sub(r"\1***", message % args if args else message)
-        super().log(type, "%s", text)
-
-
 class FunctionsHost:
     """Load settings, import ``app_module`` from ``app_dir``, then serve and schedule it.
 
     ``settings_file`` and ``host_json`` default to ``local.settings.json`` / ``host.json`` next
     to the app module. Settings already in ``os.environ`` win over the file. Keys default to
     ``LX_LOCAL_FUNCTION_KEY`` / ``LX_LOCAL_MASTER_KEY`` or are generated. The module is
-    re-imported on every construction so tests get a fresh app.
+    re-imported on every construction so tests get a fresh app. ``limits`` bound what one
+    request may cost (Azure's 100 MiB body and 4 KB URL, and a request timeout).
     """
 
     def __init__(
@@ -76,8 +69,10 @@ class FunctionsHost:
         port: int = 0,
         run_timers: bool = True,
         bind: str = "127.0.0.1",
+        limits: HostLimits | None = None,
     ) -> None:
         self._bind, self._port, self._run_timers = bind, port, run_timers
+        self.limits = limits or HostLimits()
         module_dir = _prepare_import(app_module, Path(app_dir or Path.cwd()).resolve())
         self.settings_file = Path(settings_file or module_dir / "local.settings.json")
         self.host_json = Path(host_json or module_dir / "host.json")
@@ -151,7 +146,7 @@ class FunctionsHost:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("host not started")
-        return int(self._server.server_port)
+        return int(self._server.port)
 
     @property
     def url(self) -> str:
@@ -166,12 +161,25 @@ class FunctionsHost:
         return self.scheduler.fire(name, trigger="manual")
 
     def start(self) -> FunctionsHost:
-        """Serve on a background thread (threaded WSGI server) and start the timers."""
+        """Serve on a background thread (threaded WSGI server) and start the timers.
+
+        Raises ``PortInUseError`` (an ``OSError``) if a fixed ``port`` is taken; werkzeug would
+        print to stderr and ``sys.exit(1)`` instead, so the socket is bound here.
+        """
         if self._server is not None:
             return self
-        self._server = make_server(
-            self._bind, self._port, self.wsgi_app, threaded=True, request_handler=_RedactingHandler
-        )
+        sock = listen(self._bind, self._port)
+        try:
+            self._server = make_server(
+                self._bind,
+                sock.getsockname()[1],
+                self.wsgi_app,
+                threaded=True,
+                request_handler=handler_for(self.limits),
+                fd=sock.fileno(),  # werkzeug serves a duplicate of this descriptor
+            )
+        finally:
+            sock.close()
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # stop() waits at most this long
@@ -228,22 +236,38 @@ class FunctionsHost:
         return presented_key(request.headers.get(KEY_HEADER), request.args.get(KEY_PARAM))
 
     def _function(self, request: Request) -> Response:
+        began = time.monotonic()
         try:
             name, args = self._map.bind_to_environ(request.environ).match()
         except HTTPException as exc:  # 404 / 405, empty bodies as on Azure
-            return _empty(exc.code or 404)
+            code = exc.code or 404
+            why = "no function at this route" if code == 404 else "method not allowed here"
+            activity.log_refusal(code, request.method, request.path, why)
+            return _empty(code)
         route: HttpRoute = self._routes[str(name)]
         if not is_authorized(route.auth_level, self._key(request), self.keys):
+            activity.log_delivery(
+                route.spec.name, 401, b"", time.monotonic() - began, "missing or wrong key"
+            )
             return _empty(401)
+        response = self._invoke(route, request, {k: str(v) for k, v in args.items()})
+        body = b"" if response.is_streamed else response.get_data()
+        activity.log_delivery(route.spec.name, response.status_code, body, time.monotonic() - began)
+        return response
+
+    def _invoke(self, route: HttpRoute, request: Request, args: dict[str, str]) -> Response:
         try:
-            req = invoke.to_http_request(request, {k: str(v) for k, v in args.items()})
+            req = invoke.to_http_request(request, args)
             return invoke.to_wsgi_response(invoke.call(route.spec, req))
         except Exception:  # never leak a traceback to the caller
-            log.exception("function %s failed", name)
+            log.exception("function %s failed", route.spec.name)
             return Response("Internal Server Error", status=500, mimetype="text/plain")
 
     def _admin(self, request: Request) -> Response:
         if not is_authorized("ADMIN", self._key(request), self.keys):
+            activity.log_refusal(
+                401, request.method, request.path, "the admin API needs the master key"
+            )
             return _empty(401)
         try:
             endpoint, args = self._admin_map.bind_to_environ(request.environ).match()

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from azure.functions.timer import TimerRequest
 
-from lx_sandbox.funchost import invoke
+from lx_sandbox.funchost import activity, invoke
 from lx_sandbox.funchost.routes import TimerFunction
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,14 @@ class TimerScheduler:
     def _record(self, record: InvocationRecord) -> InvocationRecord:
         with self._records_lock:
             self._records.append(record)
+        activity.log_timer(
+            record.name,
+            record.status,
+            record.trigger,
+            record.duration_s,
+            record.error,
+            record.past_due,
+        )
         return record
 
     def _loop(self) -> None:

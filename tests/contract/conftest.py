@@ -20,13 +20,10 @@ import pytest
 import requests
 from pydantic import SecretStr
 
+from lx_core import runtime
 from lx_core.config import LeanIXSettings, TimeSettings
 from lx_core.decisions.time_model import TimeClass
-from lx_core.leanix.auth import clear_token_cache
 from lx_core.leanix.client import LeanIXClient
-from lx_core.leanix.datamodel import clear_datamodel_cache
-from lx_core.leanix.pacing import clear_buckets
-from lx_core.leanix.tags import clear_tag_cache
 from lx_sandbox.emulator import HUMAN_TOKEN, TECHNICAL_TOKEN, SandboxConfig, SandboxServer
 
 JsonDict = dict[str, Any]
@@ -37,18 +34,10 @@ GQL_KEY = "POST " + GQL_PATH
 TOKEN_KEY = "POST " + TOKEN_PATH
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-_CLEARERS: tuple[Callable[[], None], ...] = (
-    clear_token_cache,
-    clear_buckets,
-    clear_tag_cache,
-    clear_datamodel_cache,
-)
-
 
 def clear_lx_caches() -> None:
     """Forget every process-wide lx_core cache (bearer, pacer, tag groups, data model)."""
-    for clear in _CLEARERS:
-        clear()
+    runtime.reset_process_state()
 
 
 def make_settings(host: str, api_token: str = TECHNICAL_TOKEN, **overrides: Any) -> LeanIXSettings:

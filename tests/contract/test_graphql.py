@@ -10,7 +10,7 @@ import pytest
 
 from lx_core.errors import GraphQLError, RevisionClashError
 from lx_core.leanix.client import LeanIXClient
-from lx_core.leanix.fact_sheets import read_modify_write
+from lx_core.leanix.fact_sheets import MAX_ROUNDS, read_modify_write
 from lx_core.leanix.graphql import FactSheetUpdate, Patch
 from tests.contract.conftest import GQL_KEY, Admin
 
@@ -244,11 +244,11 @@ def test_read_modify_write_recovers_from_a_concurrent_edit(
     assert admin.stats()["graphql"]["updateFactSheet"] == 3  # human, our clash, our write
 
 
-def test_read_modify_write_raises_after_a_second_clash(
+def test_read_modify_write_raises_after_repeated_clashes(
     admin: Admin, client: LeanIXClient, human: LeanIXClient
 ) -> None:
-    """If the fact sheet moves under us on both rounds, the second clash reaches the caller
-    and only the human's edits are stored."""
+    """If the fact sheet moves under us on every round, the last clash reaches the caller after
+    MAX_ROUNDS reads, and only the human's edits are stored."""
     rev = admin.fact_sheet(WAREHOUSE)["rev"]
     rounds: list[int] = []
 
@@ -260,10 +260,13 @@ def test_read_modify_write_raises_after_a_second_clash(
         return _describe("ours")
 
     with pytest.raises(RevisionClashError):
-        read_modify_write(client.graphql, WAREHOUSE, "id rev", decide)
-    assert rounds == [rev, rev + 1]
+        read_modify_write(client.graphql, WAREHOUSE, "id rev", decide, sleep=lambda _: None)
+    assert rounds == [rev + i for i in range(MAX_ROUNDS)]
     after = admin.fact_sheet(WAREHOUSE)
-    assert (after["rev"], after["description"]) == (rev + 2, "human round 2")
+    assert (after["rev"], after["description"]) == (
+        rev + MAX_ROUNDS,
+        f"human round {MAX_ROUNDS}",
+    )
 
 
 def test_read_modify_write_without_change_does_not_write(

@@ -213,7 +213,6 @@ def test_pacing_keeps_calls_under_the_configured_rate(
         (403, PermissionDeniedError),
         (404, NotFoundError),
         (409, BadRequestError),
-        (500, ServerError),
     ],
 )
 def test_final_error_statuses_are_mapped_and_not_retried(
@@ -228,6 +227,15 @@ def test_final_error_statuses_are_mapped_and_not_retried(
     assert info.value.status == status
     assert admin.requests_to(GQL_KEY) == 1
     assert client.stats.retries == 0
+
+
+def test_500_on_a_read_is_retried_and_heals(admin: Admin, client: LeanIXClient) -> None:
+    """A query is idempotent: one 500 costs a retry, not the caller's read (storm cause 2)."""
+    _warm(client, admin)
+    admin.add_fault(pathPrefix=GQL_PATH, status=500, count=1)
+    assert client.graphql.get_fact_sheet(WAREHOUSE, "id") == {"id": WAREHOUSE}
+    assert admin.requests_to(GQL_KEY) == 2
+    assert client.stats.retries == 1
 
 
 def test_persistent_401_is_an_authentication_error_after_one_reauth(

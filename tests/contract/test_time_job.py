@@ -6,16 +6,18 @@ sheets), with the TIME rule written out independently of lx_core.decisions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from lx_core.decisions.time_tags import Outcome
+from lx_core.decisions.time_tags import Outcome, TimeDecision
 from lx_core.errors import ConfigurationError, NotFoundError
 from lx_core.events import parse_event
-from lx_core.jobs.time_tagging import ReconcileSummary, TimeTagger
+from lx_core.jobs.reconcile_summary import ReconcileSummary
+from lx_core.jobs.time_tagging import Context, TimeTagger
 from lx_core.leanix.client import LeanIXClient
-from lx_core.leanix.graphql import Patch
+from lx_core.leanix.graphql import FactSheetUpdate, Patch
 from lx_core.leanix.webhooks import Subscription
 from lx_sandbox.emulator import HUMAN_TOKEN
 from tests.contract.conftest import Admin, ClientFactory, make_time_settings
@@ -234,9 +236,15 @@ def test_reconcile_recovers_from_a_concurrent_edit_in_a_batch(
     before = World(admin)
     assert before.needs_tag_write(before.apps[GENERAL_LEDGER])
     edits: list[int] = []
+    tagger = TimeTagger(client, make_time_settings(batch_size=100))
+    plan = tagger.update_for
 
-    def on_progress(summary: ReconcileSummary) -> None:
-        if not edits:
+    def update_for_then_edit(
+        ctx: Context, node: Mapping[str, Any], decision: TimeDecision
+    ) -> FactSheetUpdate:
+        """The human edits the ledger right after the reconcile planned its write."""
+        update = plan(ctx, node, decision)
+        if node["id"] == GENERAL_LEDGER and not edits:
             rev = admin.fact_sheet(GENERAL_LEDGER)["rev"]
             human.graphql.update_fact_sheet(
                 GENERAL_LEDGER,
@@ -244,10 +252,10 @@ def test_reconcile_recovers_from_a_concurrent_edit_in_a_batch(
                 rev=rev,
             )
             edits.append(rev)
+        return update
 
-    summary = TimeTagger(client, make_time_settings(batch_size=100)).reconcile(
-        on_progress=on_progress
-    )
+    tagger.update_for = update_for_then_edit  # type: ignore[method-assign]
+    summary = tagger.reconcile()
     assert edits
     assert summary.failed == 0
     graphql = admin.stats()["graphql"]

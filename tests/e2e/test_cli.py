@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from typer.testing import CliRunner
 
 from lx_cli.main import app
-from lx_sandbox.stack import SandboxStack
+from lx_sandbox.stack import ROOT, SandboxStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
 runner = CliRunner()
@@ -32,6 +45,167 @@ def test_up_prints_urls_and_stops_by_itself() -> None:
     assert "LeanIX emulator : http://127.0.0.1:" in result.output
     assert "export LEANIX_HOST=" in result.output
     assert result.output.rstrip().endswith("stopped")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_up_serves_on_the_ports_asked_for() -> None:
+    port, host_port = _free_port(), _free_port()
+    args = ["sandbox", "up", "--port", str(port), "--host-port", str(host_port), "--for", "0.2"]
+    result = runner.invoke(app, [*NO_SETTINGS, *args])
+    assert result.exit_code == 0, result.output
+    assert f"LeanIX emulator : http://127.0.0.1:{port} " in result.output
+    assert f"functions host  : http://127.0.0.1:{host_port} " in result.output
+    assert f"export LEANIX_HOST=http://127.0.0.1:{port}\n" in result.output
+    assert f"export LX_FUNCTIONS_BASE_URL=http://127.0.0.1:{host_port}\n" in result.output
+    for secret in ("LEANIX_API_TOKEN", "LX_WEBHOOK_AUTHORIZATION", "LX_FUNCTION_KEY"):
+        line = next(x for x in result.output.splitlines() if f"export {secret}=" in x)
+        assert line.endswith("# sandbox-only secret")
+
+
+@pytest.mark.parametrize(
+    ("option", "named"), [("--host-port", "functions host"), ("--port", "LeanIX emulator")]
+)
+def test_up_names_the_port_that_is_taken(option: str, named: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, [*NO_SETTINGS, "sandbox", "up", option, str(port)])
+    assert result.exit_code == 2, result.output
+    assert f"{named}: port {port} is already in use" in result.output
+    assert option in result.output
+    assert "Traceback" not in result.output
+
+
+@contextmanager
+def _up_process() -> Iterator[tuple[list[str], queue.Queue[str]]]:
+    """`lx sandbox up` in its own process: its banner (up to the Ctrl-C line) and a queue of
+    every later (activity) line; on exit, Ctrl-C must stop it cleanly."""
+    argv = [str(Path(sys.prefix) / "bin" / "lx"), *NO_SETTINGS, "sandbox", "up"]
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own CLI
+        argv,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    later: queue.Queue[str] = queue.Queue()
+    try:
+        assert proc.stdout is not None
+        banner = []
+        for line in proc.stdout:
+            banner.append(line.rstrip("\n"))
+            if "Ctrl-C stops everything" in line:
+                break
+        else:
+            pytest.fail("lx sandbox up ended early:\n" + "\n".join(banner))
+        stdout = proc.stdout
+
+        def pump() -> None:
+            for line in stdout:
+                later.put(line.rstrip("\n"))
+
+        threading.Thread(target=pump, daemon=True).start()
+        yield banner, later
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: everything stops, exit status 0
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def _wait_for_line(lines: queue.Queue[str], pattern: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if re.search(pattern, line):
+            return line
+    pytest.fail(f"no line matching {pattern!r} in:\n" + "\n".join(seen))
+
+
+@dataclass
+class _Printed:
+    """What `up` told the developer to run in another shell."""
+
+    cwd: Path
+    lx: Path
+    exports: dict[str, str]
+    commands: list[str]
+    master_key: str
+
+    @classmethod
+    def parse(cls, banner: list[str]) -> _Printed:
+        shell = [line.strip() for line in banner if line.startswith("  ")]
+        cwd = Path(next(shlex.split(x)[1] for x in shell if x.startswith("cd ")))
+        lx = next(re.findall(r"# or run (\S+)", x)[0] for x in shell if "# or run" in x)
+        pairs = [shlex.split(x, comments=True)[1] for x in shell if x.startswith("export ")]
+        master = next(re.findall(r"x-functions-key: (\S+)'", x)[0] for x in shell if "-key: " in x)
+        return cls(
+            cwd=cwd,
+            lx=cwd / lx,
+            exports=dict(pair.split("=", 1) for pair in pairs),
+            commands=[x for x in shell if x.startswith("lx ")],
+            master_key=master,
+        )
+
+    def run(self, command: str) -> subprocess.CompletedProcess[str]:
+        """``command`` as printed, with exactly the printed environment (no file either)."""
+        argv = [str(self.lx), *NO_SETTINGS, *shlex.split(command)[1:]]
+        done = subprocess.run(  # noqa: S603 - fixed argv, our own CLI
+            argv,
+            cwd=self.cwd,
+            env=self.exports,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, f"{command}:\n{done.stdout}{done.stderr}"
+        return done
+
+
+DELIVERY_LINE = (
+    r"^\d\d:\d\d:\d\d\.\d{3} time_webhook  HTTP 200  status=\w+  "
+    r"factSheetId=[0-9a-f-]{36}  \d+ ms"
+)
+
+
+def test_up_exports_are_all_another_shell_needs() -> None:
+    with _up_process() as (banner, activity):
+        printed = _Printed.parse(banner)
+        assert {"LEANIX_HOST", "LEANIX_API_TOKEN", "LX_WEBHOOK_AUTHORIZATION"} <= set(
+            printed.exports
+        )
+        assert {"LX_FUNCTIONS_BASE_URL", "LX_FUNCTION_KEY"} <= set(printed.exports)
+        assert printed.commands[:2] == ["lx whoami", "lx time reconcile --dry-run"]
+        for command in printed.commands:  # whoami, reconcile --dry-run, time tag <id>, plan
+            done = printed.run(command)
+        assert "lx-functions-time" in done.stdout and "unchanged" in done.stdout  # the plan
+
+        # The up window shows deliveries and timer runs, one line each.
+        printed.run("lx time reconcile")  # writes tags, so LeanIX pushes webhooks to the host
+        _wait_for_line(activity, DELIVERY_LINE)
+        fired = requests.post(
+            f"{printed.exports['LX_FUNCTIONS_BASE_URL']}/admin/functions/time_reconcile",
+            headers={"x-functions-key": printed.master_key},
+            json={},
+            timeout=10,
+        )
+        assert fired.status_code == 202
+        _wait_for_line(activity, r" time_reconcile  timer ok  trigger=manual  \d+ ms$")
 
 
 def test_config_apply_is_idempotent_and_reconcile_reports(stack: SandboxStack) -> None:

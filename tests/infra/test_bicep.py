@@ -31,26 +31,43 @@ MAIN_BICEPPARAM = INFRA_DIR / "main.bicepparam"
 Json = dict[str, Any]
 
 API_VERSIONS = {
+    "Microsoft.Storage/storageAccounts": "2023-05-01",
+    "Microsoft.Storage/storageAccounts/tableServices": "2023-05-01",
+    "Microsoft.Storage/storageAccounts/tableServices/tables": "2023-05-01",
     "Microsoft.Web/sites": "2024-04-01",
     "Microsoft.Web/sites/config": "2024-04-01",
     "Microsoft.Web/serverfarms": "2024-04-01",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
 }
 
-# Built-in role definition ids, and the resource (by type) each must be scoped to.
+STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
+TABLE_SERVICE = "Microsoft.Storage/storageAccounts/tableServices"
+TABLE = "Microsoft.Storage/storageAccounts/tableServices/tables"
+
+# Built-in role definition ids (identical in every tenant).
+BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
+METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+
+# The app identity's role assignments, EXACTLY: label -> (role id, where it is scoped). Scopes are
+# resolved by ``_scope_symbols``: the host account is the one AzureWebJobsStorage names, the state
+# table the one under the account LX_STATE_TABLE_ENDPOINT names.
 REQUIRED_ROLES = {
-    "Storage Blob Data Owner": ("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "storageAccounts"),
-    "Storage Queue Data Contributor": (
-        "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
-        "storageAccounts",
+    "Storage Blob Data Owner on host storage": (BLOB_DATA_OWNER, "host storage"),
+    "Storage Table Data Contributor on host storage (host diagnostic events)": (
+        TABLE_DATA_CONTRIBUTOR,
+        "host storage",
     ),
-    "Storage Table Data Contributor": (
-        "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
-        "storageAccounts",
-    ),
-    "Monitoring Metrics Publisher": ("3913510d-42f4-4e42-8a64-420c390055eb", "components"),
-    "Key Vault Secrets User": ("4633458b-17de-408a-b874-0445c86b69e6", "vaults"),
+    "Storage Table Data Contributor on the state table": (TABLE_DATA_CONTRIBUTOR, "state table"),
+    "Monitoring Metrics Publisher": (METRICS_PUBLISHER, "application insights"),
+    "Key Vault Secrets User": (SECRETS_USER, "key vault"),
 }
+
+# Granted to nobody: the host's queues serve blob/queue triggers and Durable Functions only, and
+# this app has HTTP and timer triggers (see the comment on the host roles in main.bicep).
+FORBIDDEN_ROLES = {"Storage Queue Data Contributor": QUEUE_DATA_CONTRIBUTOR}
 
 REQUIRED_APP_SETTINGS = {
     "AzureWebJobsStorage__accountName",
@@ -62,7 +79,12 @@ REQUIRED_APP_SETTINGS = {
     "LEANIX_API_TOKEN",
     "LX_WEBHOOK_AUTHORIZATION",
     "TIME_RECONCILE_SCHEDULE",
+    "TIME_RECONCILE_RESUME_SCHEDULE",
     "TIME_TAG_GROUP",
+    "LX_WEBHOOK_DEADLINE_SECONDS",
+    "LX_STATE_TABLE_ENDPOINT",
+    "LX_STATE_TABLE_NAME",
+    "LX_STATE_CLIENT_ID",
 }
 
 # App setting -> Key Vault secret name it must reference.
@@ -77,7 +99,15 @@ REQUIRED_OUTPUTS = {
     "webhookUrlBase",
     "keyVaultName",
     "identityClientId",
+    "storageAccountName",
+    "dataStorageAccountName",
+    "stateTableEndpoint",
 }
+
+# Azure Table names: 3-63 letters and digits, starting with a letter.
+TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,62}")
+# Storage account names: 3-24 lowercase letters and digits.
+STORAGE_NAME = re.compile(r"[a-z0-9]{3,24}")
 
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
@@ -158,6 +188,71 @@ def parent_symbol(name: str, res: Json) -> str | None:
     if isinstance(parent, str):
         return parent
     return name.rsplit("__", 1)[0] if "__" in name else None
+
+
+def children(template: Json, parent: str, resource_type: str) -> dict[str, Json]:
+    """The resources of ``resource_type`` whose parent is the resource symbol ``parent``."""
+    return {
+        name: res
+        for name, res in resources_of_type(template, resource_type).items()
+        if parent_symbol(name, res) == parent
+    }
+
+
+def _storage_account(template: Json, symbol: Any, setting: str) -> tuple[str, Json]:
+    res = template["resources"].get(symbol) if isinstance(symbol, str) else None
+    assert res is not None and res["type"] == STORAGE_ACCOUNT, (
+        f"{setting} must name a storage account resource, not {symbol!r}"
+    )
+    return symbol, body(res)
+
+
+def host_storage(template: Json) -> tuple[str, Json]:
+    """The account the Functions host uses: the one ``AzureWebJobsStorage__accountName`` names."""
+    path = accessor_path(_app_settings(template)["AzureWebJobsStorage__accountName"])
+    assert path is not None and path[1:] == ["name"], f"AzureWebJobsStorage__accountName: {path}"
+    return _storage_account(template, path[0], "AzureWebJobsStorage__accountName")
+
+
+def data_storage(template: Json) -> tuple[str, Json]:
+    """The application's account: the one whose Table endpoint ``LX_STATE_TABLE_ENDPOINT`` is."""
+    path = accessor_path(_app_settings(template)["LX_STATE_TABLE_ENDPOINT"])
+    assert path is not None and path[1:] == ["properties", "primaryEndpoints", "table"], (
+        f"LX_STATE_TABLE_ENDPOINT must be <account>.properties.primaryEndpoints.table, not {path}"
+    )
+    return _storage_account(template, path[0], "LX_STATE_TABLE_ENDPOINT")
+
+
+def state_table(template: Json) -> tuple[str, Json]:
+    """The one table, in the ``default`` Table service of the data account."""
+    data_name, _ = data_storage(template)
+    services = children(template, data_name, TABLE_SERVICE)
+    assert len(services) == 1, f"expected one tableServices under {data_name}: {sorted(services)}"
+    ((service_name, service),) = services.items()
+    assert body(service)["name"] == "default", "the Table service of an account is 'default'"
+    tables = children(template, service_name, TABLE)
+    assert len(tables) == 1, f"expected one table under {service_name}: {sorted(tables)}"
+    ((table_name, table),) = tables.items()
+    return table_name, body(table)
+
+
+def evaluate_storage_name(template: Json, variable: str, base_name: str, suffix: str) -> str:
+    """The value of a ``take(toLower('...${...}...'), n)`` name variable for given inputs.
+
+    Only the interpolations the template is known to use are substituted; any other one fails,
+    so a changed construction is noticed instead of being evaluated wrongly.
+    """
+    function = template["variables"][variable]["value"]["function"]
+    assert function["type"] == "take", f"{variable}: not take(...)"
+    number = function["parameters"]["number_to_take"]
+    inner = function["parameters"]["original_value"]["function"]
+    assert inner["type"] == "to_lower", f"{variable}: not take(toLower(...), n)"
+    text: str = inner["parameters"]["string_to_change"]
+    known = {"${replace(baseName, '-', '')}": base_name.replace("-", ""), "${suffix}": suffix}
+    for placeholder, value in known.items():
+        text = text.replace(placeholder, value)
+    assert "${" not in text, f"{variable}: unknown interpolation left in {text!r}"
+    return text.lower()[:number]
 
 
 def walk_strings(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
@@ -264,15 +359,37 @@ def test_api_versions(template: Json) -> None:
             assert res["api_version"] == version, f"{name}: {res['api_version']} != {version}"
 
 
-def test_storage_account_hardening(template: Json) -> None:
-    name, storage = only(template, "Microsoft.Storage/storageAccounts")
+STORAGE_ACCOUNTS = {"host": host_storage, "data": data_storage}
+
+
+@pytest.mark.parametrize("account", sorted(STORAGE_ACCOUNTS))
+def test_storage_account_hardening(template: Json, account: str) -> None:
+    _, storage = STORAGE_ACCOUNTS[account](template)
     props = storage["properties"]
     assert storage["kind"] == "StorageV2"
     assert props["allowSharedKeyAccess"] is False
+    assert props["defaultToOAuthAuthentication"] is True
     assert props["minimumTlsVersion"] == "TLS1_2"
     assert props["supportsHttpsTrafficOnly"] is True
     assert props["allowBlobPublicAccess"] is False
+    assert props["allowCrossTenantReplication"] is False
 
+    # The SKU is a parameter whose allowed values are all Standard (GPv2) redundancy options.
+    sku_param = template["parameters"][storage["sku"]["name"]]
+    allowed = next(d["argument"] for d in sku_param["decorators"] if d["type"] == "allowed")
+    assert sku_param["default"] == "Standard_ZRS"
+    assert set(allowed) <= {"Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS"}
+
+
+def test_host_and_data_storage_are_separate(template: Json) -> None:
+    host_name, host = host_storage(template)
+    data_name, data = data_storage(template)
+    assert host_name != data_name, "AzureWebJobsStorage and the state store share an account"
+    assert set(resources_of_type(template, STORAGE_ACCOUNT)) == {host_name, data_name}
+    assert host["name"] != data["name"], "both accounts are named by the same variable"
+
+    # The host account holds no application table; the data account no deployment package.
+    assert not children(template, host_name, TABLE_SERVICE)
     containers = resources_of_type(
         template, "Microsoft.Storage/storageAccounts/blobServices/containers"
     )
@@ -281,14 +398,43 @@ def test_storage_account_hardening(template: Json) -> None:
     assert body(container)["properties"]["publicAccess"] == "None"
     blob_service = parent_symbol(container_name, container)
     assert blob_service is not None
-    assert parent_symbol(blob_service, template["resources"][blob_service]) == name
+    assert parent_symbol(blob_service, template["resources"][blob_service]) == host_name
 
-    # Storage names: 3-24 lowercase letters and digits. The name is computed, so check the
-    # construction (checkov's CKV_AZURE_43 is skipped for this reason).
-    name_var = template["variables"][storage["name"]]["value"]["function"]
-    assert name_var["type"] == "take"
-    assert name_var["parameters"]["number_to_take"] == 24
-    assert name_var["parameters"]["original_value"]["function"]["type"] == "to_lower"
+
+@pytest.mark.parametrize("base_length", ["min_length", "max_length"])
+def test_storage_account_names(template: Json, base_length: str) -> None:
+    """Both names are 3-24 lowercase letters/digits, differ, and keep enough of the suffix.
+
+    The names are computed (checkov's CKV_AZURE_43 is skipped for this reason), so the
+    construction is evaluated for the shortest and the longest allowed baseName.
+    """
+    decorators = {
+        d["type"]: d.get("argument") for d in template["parameters"]["baseName"]["decorators"]
+    }
+    base_name = "abcdefghijklmnop"[: decorators[base_length]]
+    suffix = "z9y8x7w6v5u4t"  # uniqueString(): 13 lowercase letters and digits
+    _, host = host_storage(template)
+    _, data = data_storage(template)
+    host_value = evaluate_storage_name(template, host["name"], base_name, suffix)
+    data_value = evaluate_storage_name(template, data["name"], base_name, suffix)
+    for value in (host_value, data_value):
+        assert STORAGE_NAME.fullmatch(value), f"invalid storage account name {value!r}"
+        assert suffix[:8] in value, f"{value!r} keeps too little of the unique suffix"
+    assert host_value != data_value
+
+
+def test_state_table_in_data_account(template: Json) -> None:
+    _, table = state_table(template)
+    assert len(resources_of_type(template, TABLE_SERVICE)) == 1
+    assert len(resources_of_type(template, TABLE)) == 1
+
+    param = template["parameters"][table["name"]]
+    assert param["type"] == "string"
+    assert param["default"] == "lxstate"
+    assert TABLE_NAME.fullmatch(param["default"])
+    decorators = {d["type"]: d.get("argument") for d in param.get("decorators", [])}
+    assert decorators.get("min_length") == 3
+    assert decorators.get("max_length") == 63
 
 
 def test_flex_consumption_plan(template: Json) -> None:
@@ -301,7 +447,7 @@ def test_flex_consumption_plan(template: Json) -> None:
 def test_function_app_site(template: Json) -> None:
     plan_name, _ = only(template, "Microsoft.Web/serverfarms")
     identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
-    storage_name, _ = only(template, "Microsoft.Storage/storageAccounts")
+    storage_name, _ = host_storage(template)
     _, site = only(template, "Microsoft.Web/sites")
     props = site["properties"]
 
@@ -343,7 +489,7 @@ def _app_settings(template: Json) -> dict[str, Any]:
 def test_required_app_settings(template: Json) -> None:
     settings = _app_settings(template)
     identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
-    storage_name, _ = only(template, "Microsoft.Storage/storageAccounts")
+    storage_name, _ = host_storage(template)
     params = template["parameters"]
 
     missing = REQUIRED_APP_SETTINGS - set(settings)
@@ -364,6 +510,45 @@ def test_required_app_settings(template: Json) -> None:
     assert schedule == "0 30 2 * * *"
     assert len(schedule.split()) == 6, "NCRONTAB needs 6 fields (with seconds)"
     assert params[settings["TIME_TAG_GROUP"]]["default"] == "TIME Model"
+
+
+def test_state_and_resume_app_settings(template: Json) -> None:
+    settings = _app_settings(template)
+    identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
+    host_name, _ = host_storage(template)
+    data_name, _ = data_storage(template)
+    table_name, _ = state_table(template)
+    params = template["parameters"]
+
+    assert accessor_path(settings["LX_STATE_TABLE_ENDPOINT"]) == [
+        data_name,
+        "properties",
+        "primaryEndpoints",
+        "table",
+    ]
+    assert accessor_path(settings["LX_STATE_TABLE_NAME"]) == [table_name, "name"]
+    assert accessor_path(settings["LX_STATE_CLIENT_ID"]) == [
+        identity_name,
+        "properties",
+        "clientId",
+    ]
+    # Identity only: no key-based way into the state store in Azure.
+    assert "LX_STATE_CONNECTION_STRING" not in settings
+    # The host settings keep pointing at the host account, never the data account.
+    host_settings = {k: v for k, v in settings.items() if k.startswith("AzureWebJobsStorage")}
+    assert data_name not in str(host_settings) and host_name in str(host_settings)
+
+    resume = settings["TIME_RECONCILE_RESUME_SCHEDULE"]
+    assert resume in params, "TIME_RECONCILE_RESUME_SCHEDULE must come from a parameter"
+    assert resume != settings["TIME_RECONCILE_SCHEDULE"]
+    assert params[resume]["default"] == "0 */5 * * * *"
+    assert len(params[resume]["default"].split()) == 6, "NCRONTAB needs 6 fields (with seconds)"
+
+    deadline = settings["LX_WEBHOOK_DEADLINE_SECONDS"]
+    assert deadline in params, "LX_WEBHOOK_DEADLINE_SECONDS must come from a parameter"
+    assert params[deadline]["type"] == "string", "app settings are strings"
+    assert params[deadline]["default"] == "5"
+    assert 0 < float(params[deadline]["default"]) < 230, "HTTP responses are cut off at 230 s"
 
 
 def test_secret_settings_are_key_vault_references(template: Json) -> None:
@@ -453,7 +638,11 @@ def _role_id(expr: Any, variables: Json) -> str | None:
         return None
     params = function["parameters"]
     assert params["resource_type"] == "Microsoft.Authorization/roleDefinitions"
-    ref = params["resource_name_1"]
+    return _role_ref(params["resource_name_1"], variables)
+
+
+def _role_ref(ref: Any, variables: Json) -> str:
+    """A role GUID given as a literal, a variable, or ``roleIds.<name>``."""
     if isinstance(ref, str):
         return str(variables[ref]["value"]) if ref in variables else ref
     path = accessor_path(ref)
@@ -461,31 +650,91 @@ def _role_id(expr: Any, variables: Json) -> str | None:
     return str(variables[path[0]]["value"][path[1]])
 
 
+def _scope_symbols(template: Json) -> dict[str, str]:
+    return {
+        "host storage": host_storage(template)[0],
+        "state table": state_table(template)[0],
+        "application insights": only(template, "Microsoft.Insights/components")[0],
+        "key vault": only(template, "Microsoft.KeyVault/vaults")[0],
+    }
+
+
+def _identity_assignments(template: Json) -> dict[str, Json]:
+    identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
+    return {
+        name: body(res)
+        for name, res in resources_of_type(
+            template, "Microsoft.Authorization/roleAssignments"
+        ).items()
+        if accessor_path(body(res)["properties"]["principalId"])
+        == [identity_name, "properties", "principalId"]
+    }
+
+
 def test_role_assignments_for_app_identity(template: Json) -> None:
     identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
-    assignments = resources_of_type(template, "Microsoft.Authorization/roleAssignments")
-    by_role: dict[str, list[Json]] = {}
-    for res in assignments.values():
+    variables = template["variables"]
+    for res in resources_of_type(template, "Microsoft.Authorization/roleAssignments").values():
         config = body(res)
-        role = _role_id(config["properties"]["roleDefinitionId"], template["variables"])
+        role = _role_id(config["properties"]["roleDefinitionId"], variables)
         assert role is not None, f"roleDefinitionId not a role definition: {config}"
         assert config["name"]["function"]["type"] == "guid", "use guid() names"
-        by_role.setdefault(role, []).append(config)
+        assert role not in FORBIDDEN_ROLES.values(), f"{role} must not be granted: {config}"
 
-    for label, (role_id, scope_type) in REQUIRED_ROLES.items():
-        configs = [
-            c
-            for c in by_role.get(role_id, [])
-            if accessor_path(c["properties"]["principalId"])
-            == [identity_name, "properties", "principalId"]
-        ]
-        assert len(configs) == 1, f"{label} ({role_id}) not granted once to {identity_name}"
-        config = configs[0]
-        assert config["properties"]["principalType"] == "ServicePrincipal", label
-        scope = config["scope"]
-        assert template["resources"][scope]["type"].endswith(f"/{scope_type}"), (
-            f"{label} scoped to {scope}, expected a {scope_type} resource"
-        )
+    scopes = _scope_symbols(template)
+    granted: dict[tuple[str, str], str] = {}
+    for name, config in _identity_assignments(template).items():
+        role = _role_id(config["properties"]["roleDefinitionId"], variables)
+        assert role is not None
+        key = (role, config["scope"])
+        assert key not in granted, f"{name} duplicates {granted.get(key)}"
+        granted[key] = name
+
+        assert config["properties"]["principalType"] == "ServicePrincipal", name
+        # guid(<scope>.id, identity.id, <role>): stable, and unique per scope and role.
+        guid_args = config["name"]["function"]["parameters"]
+        assert accessor_path(guid_args["base_string"]) == [config["scope"], "id"], name
+        assert accessor_path(guid_args["extra_string_1"]) == [identity_name, "id"], name
+        assert _role_ref(guid_args["extra_string_2"], variables) == role, name
+
+    expected = {
+        (role_id, scopes[scope]): label for label, (role_id, scope) in REQUIRED_ROLES.items()
+    }
+    missing = [label for key, label in expected.items() if key not in granted]
+    extra = [name for key, name in granted.items() if key not in expected]
+    assert not missing, f"roles not granted to {identity_name}: {missing}"
+    assert not extra, f"role assignments for {identity_name} beyond the required set: {extra}"
+
+
+def test_state_table_role_is_scoped_to_the_table(template: Json) -> None:
+    """The data account's table role reaches the state table only, not the account or host."""
+    table_name, _ = state_table(template)
+    host_name, _ = host_storage(template)
+    data_name, _ = data_storage(template)
+    variables = template["variables"]
+    table_roles = {
+        name: config["scope"]
+        for name, config in _identity_assignments(template).items()
+        if _role_id(config["properties"]["roleDefinitionId"], variables) == TABLE_DATA_CONTRIBUTOR
+    }
+    assert sorted(table_roles.values()) == sorted([host_name, table_name]), table_roles
+    assert data_name not in table_roles.values(), "scope the role to the table, not the account"
+    # No assignment of any role for anyone on the data account as a whole.
+    for name, res in resources_of_type(template, "Microsoft.Authorization/roleAssignments").items():
+        assert body(res)["scope"] != data_name, f"{name} is scoped to the whole data account"
+
+
+def test_app_settings_wait_for_the_identity_roles(template: Json) -> None:
+    """The host starts when the settings land: every role it needs must exist by then."""
+    configs = [
+        body(res)
+        for res in resources_of_type(template, "Microsoft.Web/sites/config").values()
+        if body(res).get("name") == "appsettings"
+    ]
+    assert len(configs) == 1
+    depends_on = set(configs[0].get("dependsOn", []))
+    missing = set(_identity_assignments(template)) - depends_on
+    assert not missing, f"config/appsettings does not depend on {sorted(missing)}"
 
 
 def test_outputs(template: Json) -> None:
@@ -493,6 +742,16 @@ def test_outputs(template: Json) -> None:
     missing = REQUIRED_OUTPUTS - set(outputs)
     assert not missing, f"missing outputs: {sorted(missing)}"
     assert outputs["webhookUrlBase"]["value"].startswith("https://")
+    host_name, _ = host_storage(template)
+    data_name, _ = data_storage(template)
+    assert accessor_path(outputs["storageAccountName"]["value"]) == [host_name, "name"]
+    assert accessor_path(outputs["dataStorageAccountName"]["value"]) == [data_name, "name"]
+    assert accessor_path(outputs["stateTableEndpoint"]["value"]) == [
+        data_name,
+        "properties",
+        "primaryEndpoints",
+        "table",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -162,6 +162,27 @@ def test_key_checks_were_evaluated(report: Json) -> None:
     assert not missing, f"expected checks did not pass (or did not run): {sorted(missing)}"
 
 
+# Storage checks that must pass for EVERY storage account (host and data), not just one.
+STORAGE_CHECKS = {"CKV_AZURE_3", "CKV_AZURE_44"}  # https only, TLS 1.2
+STORAGE_ACCOUNT_PREFIX = "Microsoft.Storage/storageAccounts."
+
+
+def test_storage_checks_pass_for_every_account(report: Json) -> None:
+    results = report["results"]
+    accounts = {
+        c["resource"]
+        for key in ("passed_checks", "failed_checks", "skipped_checks")
+        for c in results.get(key, [])
+        if c["resource"].startswith(STORAGE_ACCOUNT_PREFIX)
+    }
+    assert len(accounts) == 2, f"expected the host and the data account, checkov saw {accounts}"
+    for check_id in sorted(STORAGE_CHECKS):
+        passed = {
+            c["resource"] for c in results["passed_checks"] if c["check_id"] == check_id
+        } & accounts
+        assert passed == accounts, f"{check_id} did not pass for {sorted(accounts - passed)}"
+
+
 def test_inline_suppressions_have_reasons(report: Json) -> None:
     for check in report["results"].get("skipped_checks", []):
         comment = (check.get("check_result") or {}).get("suppress_comment", "")

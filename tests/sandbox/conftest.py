@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -88,6 +88,29 @@ class Api:
         assert r.ok, r.text
         return r.json()
 
+    def admin_raw(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call ``/_sandbox/...`` and return the raw response (for expected 4xx answers)."""
+        return self.session.request(
+            method, self.base_url + "/_sandbox" + path, timeout=30, **kwargs
+        )
+
+    def token_raw(self, api_token: str | None = None, **kwargs: Any) -> requests.Response:
+        """One token exchange for ``api_token`` (default: this client's); the raw response."""
+        return self.session.post(
+            self.base_url + TOKEN_PATH,
+            auth=("apitoken", api_token or self.api_token),
+            data={"grant_type": "client_credentials"},
+            timeout=10,
+            **kwargs,
+        )
+
+    def user_id(self, api_token: str | None = None) -> str:
+        """The id of the user owning ``api_token`` (default: this client's)."""
+        wanted = api_token or self.api_token
+        users = self.admin("GET", "/workspace")["users"]
+        user_id: str = next(u["id"] for u in users if u["token"] == wanted)
+        return user_id
+
 
 @pytest.fixture(scope="session")
 def emu_server() -> Iterator[SandboxServer]:
@@ -101,6 +124,22 @@ def emu_server() -> Iterator[SandboxServer]:
     )
     with SandboxServer(config) as server:
         yield server
+
+
+@pytest.fixture
+def emu_private() -> Iterator[Callable[..., Api]]:
+    """Start a dedicated emulator per call (``SandboxConfig`` keyword arguments), for tests
+    that need constructor settings; all of them stop after the test."""
+    servers: list[SandboxServer] = []
+
+    def start(**config: Any) -> Api:
+        server = SandboxServer(SandboxConfig(**{"seed": "demo", **config})).start()
+        servers.append(server)
+        return Api(server.url)
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

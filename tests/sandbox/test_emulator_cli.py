@@ -41,3 +41,19 @@ def test_cli_prints_url_and_serves() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_cli_flags_reach_the_config() -> None:
+    from lx_sandbox.emulator.__main__ import parse_args
+
+    flags = ["--rate-limit", "60", "--rate-limit-window", "2", "--cursor-ttl", "5"]
+    config = parse_args([*flags, "--reject-double-slash"])
+    assert (config.rate_limit_enabled, config.rate_limit, config.rate_limit_window_seconds) == (
+        True,
+        60,
+        2.0,
+    )
+    assert config.cursor_ttl_seconds == 5.0 and config.accept_double_slash is False
+    off = parse_args(["--rate-limit", "0"])
+    assert off.rate_limit_enabled is False and off.accept_double_slash is True
+    assert off.cursor_ttl_seconds is None

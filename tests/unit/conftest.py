@@ -9,15 +9,10 @@ import pytest
 import responses
 from pydantic import SecretStr
 
+from lx_core import runtime
 from lx_core.config import LeanIXSettings
-from lx_core.leanix.auth import clear_token_cache
 from lx_core.leanix.client import LeanIXClient
-from lx_core.leanix.datamodel import clear_datamodel_cache
-from lx_core.leanix.pacing import clear_buckets
-from lx_core.leanix.tags import clear_tag_cache
 from lx_core.leanix.testing import FakeClock, unsigned_jwt
-
-_CLEARERS = (clear_token_cache, clear_buckets, clear_tag_cache, clear_datamodel_cache)
 
 
 def _settings(api_token: str = "api-token-1", **overrides: Any) -> LeanIXSettings:  # noqa: S107
@@ -43,11 +38,9 @@ def _settings(api_token: str = "api-token-1", **overrides: Any) -> LeanIXSetting
 @pytest.fixture
 def leanix_reset() -> Iterator[None]:
     """Empty the process-wide caches (bearer, pacer, tags, data model) around a test."""
-    for clear in _CLEARERS:
-        clear()
+    runtime.reset_process_state()
     yield
-    for clear in _CLEARERS:
-        clear()
+    runtime.reset_process_state()
 
 
 @pytest.fixture
@@ -129,6 +122,6 @@ def fake_leanix(
     monkeypatch.setenv("LEANIX_HOST", "app.leanix.net")
     monkeypatch.setenv("LEANIX_MAX_RETRIES", "0")
     monkeypatch.setenv("LX_WEBHOOK_AUTHORIZATION", "Bearer hook-secret")
-    runtime.reset()
+    runtime.reset_process_state()
     yield FakeLeanIX(leanix_http)
-    runtime.reset()
+    runtime.reset_process_state()

@@ -43,6 +43,7 @@ class FakeApp:
         return {
             "id": self.id,
             "rev": self.rev,
+            "name": self.id,
             "type": self.type,
             "status": self.status,
             "functionalSuitability": self.functional,
@@ -56,11 +57,13 @@ class FakeLeanIX:
     """Register with ``FakeLeanIX(rsps)``; inspect ``ops`` (operation names, in order)."""
 
     def __init__(self, rsps: responses.RequestsMock, *, with_time_group: bool = True) -> None:
+        self.rsps = rsps
         self.apps: dict[str, FakeApp] = {}
         self.groups: dict[str, dict[str, Any]] = {}
         self.ops: list[str] = []
         self.clash_next_write = False
         self.fail_graphql_status: int | None = None
+        self.fail_graphql_headers: dict[str, str] = {}
         if with_time_group:
             self.add_group("TIME Model", ["Tolerate", "Invest", "Migrate", "Eliminate"])
         rsps.add(
@@ -106,7 +109,11 @@ class FakeLeanIX:
         op = body.get("operationName") or ""
         self.ops.append(op)
         if self.fail_graphql_status:
-            return self.fail_graphql_status, {}, json.dumps({"status": "ERROR"})
+            return (
+                self.fail_graphql_status,
+                dict(self.fail_graphql_headers),
+                json.dumps({"status": "ERROR"}),
+            )
         variables = body.get("variables") or {}
         handler = {
             "lxType": self._op_type_info,

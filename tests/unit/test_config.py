@@ -94,3 +94,14 @@ def test_cached_does_not_remember_failures(monkeypatch: pytest.MonkeyPatch) -> N
         cached(WebhookSettings)
     monkeypatch.setenv("LX_WEBHOOK_AUTHORIZATION", "Bearer s")
     assert cached(WebhookSettings).authorization.get_secret_value() == "Bearer s"
+
+
+@pytest.mark.parametrize("value", ['{"invest": "CANARY-77"', '["CANARY-77"]', '{"invest": 1}'])
+def test_an_invalid_json_setting_is_named_without_echoing_its_value(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TIME_TAG_NAMES", value)
+    with pytest.raises(ConfigurationError) as info:
+        load(TimeSettings)
+    assert "TIME_TAG_NAMES" in str(info.value)
+    assert "CANARY" not in str(info.value) and value not in str(info.value)

@@ -14,7 +14,7 @@ def _bindings(name: str) -> list[dict[str, Any]]:
 
 
 def test_exactly_the_expected_functions_are_registered() -> None:
-    assert set(indexed_functions()) == {"time_webhook", "time_reconcile"}
+    assert set(indexed_functions()) == {"time_webhook", "time_reconcile", "time_reconcile_resume"}
 
 
 def test_time_webhook_route_method_and_auth_level() -> None:
@@ -33,6 +33,12 @@ def test_time_reconcile_schedule_comes_from_an_app_setting_with_retry() -> None:
     assert policy is not None
     assert policy["strategy"] == "exponential_backoff"
     assert policy["max_retry_count"] == "2"
+
+
+def test_time_reconcile_resume_runs_on_its_own_schedule() -> None:
+    trigger = next(b for b in _bindings("time_reconcile_resume") if b["type"] == "timerTrigger")
+    assert trigger["schedule"] == "%TIME_RECONCILE_RESUME_SCHEDULE%"
+    assert trigger["runOnStartup"] is False
 
 
 def test_importing_the_app_loads_no_leanix_client_code() -> None:

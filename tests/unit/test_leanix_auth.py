@@ -210,3 +210,48 @@ def test_decode_restores_base64url_padding() -> None:
         assert payload["principal"]["permission"]["workspaceName"] == name
     assert decode_jwt_payload("not-a-jwt") is None
     assert decode_jwt_payload("a.!!!.c") is None
+
+
+def test_a_margin_longer_than_the_lifetime_is_clamped_to_a_fraction_of_it(
+    leanix_http: responses.RequestsMock,
+    leanix_token: AddToken,
+    leanix_clock: FakeClock,
+    leanix_make_client: MakeClient,
+    leanix_settings_factory: Settings,
+) -> None:
+    """30 s tokens with the default 60 s margin: one exchange per lifetime, not one per call
+    (storm cause 1)."""
+    client = leanix_make_client(leanix_settings_factory(token_refresh_margin_seconds=60))
+    for nonce in range(4):
+        leanix_token(unsigned_jwt(nonce=str(nonce), exp=None), expires_in=30)
+    for _ in range(20):
+        _ = client.claims
+        leanix_clock.advance(3.0)  # 20 calls over 60 s
+    assert len(_token_calls(leanix_http)) == 3  # at 0 s, ~27 s, ~54 s
+    assert client.stats.token_exchanges == 3
+
+
+def test_no_thread_sleeps_while_holding_the_exchange_lock(
+    leanix_http: responses.RequestsMock,
+    leanix_token: AddToken,
+    leanix_clock: FakeClock,
+    leanix_settings_factory: Settings,
+) -> None:
+    """The exchange's back-off happens outside the lock, so other threads are never queued
+    behind a sleeping leader."""
+    held_while_sleeping: list[bool] = []
+    client: LeanIXClient | None = None
+
+    def sleep(seconds: float) -> None:
+        if client is not None:
+            held_while_sleeping.append(client.transport.tokens.slot_lock.locked())
+        leanix_clock.sleep(seconds)
+
+    client = LeanIXClient(
+        leanix_settings_factory(), clock=leanix_clock, sleep=sleep, jitter=lambda: 0.5
+    )
+    leanix_http.add(responses.POST, TOKEN_URL, status=503)
+    leanix_http.add(responses.POST, TOKEN_URL, status=502)
+    leanix_token()
+    assert client.claims.workspace_id == "ws-1"
+    assert held_while_sleeping == [False, False]

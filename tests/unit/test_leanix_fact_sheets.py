@@ -1,4 +1,4 @@
-"""read_modify_write: no write without a change, rev-guarded write, one retry on a clash."""
+"""read_modify_write: no write without a change, rev-guarded write, bounded re-reads on clashes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import responses
 
+from lx_core import deadline
 from lx_core.errors import NotFoundError, RevisionClashError
 from lx_core.leanix.client import LeanIXClient
-from lx_core.leanix.fact_sheets import read_modify_write
+from lx_core.leanix.fact_sheets import MAX_ROUNDS, read_modify_write
 from lx_core.leanix.graphql import Patch
 
 GQL = "https://acme.leanix.net/services/pathfinder/v1/graphql"
@@ -108,15 +109,53 @@ def test_revision_clash_rereads_and_decides_once_more(
     assert last_write["variables"]["rev"] == 5
 
 
-def test_second_revision_clash_is_raised(
+def test_repeated_clashes_are_reread_up_to_the_bound_then_raised(
     leanix_client: LeanIXClient, leanix_http: responses.RequestsMock
 ) -> None:
-    for rev in (3, 5):
+    for rev in range(MAX_ROUNDS + 1):
         leanix_http.add(responses.POST, GQL, json=_read(rev))
         leanix_http.add(responses.POST, GQL, json=CLASH)
+    pauses: list[float] = []
     with pytest.raises(RevisionClashError):
+        read_modify_write(
+            leanix_client.graphql, "fs", SELECTION, lambda _: RENAME, sleep=pauses.append
+        )
+    assert _ops(leanix_http) == ["lxFactSheet", "lxUpdateFactSheet"] * MAX_ROUNDS
+    assert len(pauses) == MAX_ROUNDS - 1
+    assert all(0 <= p <= 0.1 for p in pauses)
+
+
+def test_clashes_stop_early_when_the_deadline_leaves_no_room(
+    leanix_client: LeanIXClient, leanix_http: responses.RequestsMock
+) -> None:
+    leanix_http.add(responses.POST, GQL, json=_read(3))
+    leanix_http.add(responses.POST, GQL, json=CLASH)
+    with deadline.within(0.9), pytest.raises(RevisionClashError):
         read_modify_write(leanix_client.graphql, "fs", SELECTION, lambda _: RENAME)
-    assert _ops(leanix_http) == ["lxFactSheet", "lxUpdateFactSheet"] * 2
+    assert _ops(leanix_http) == ["lxFactSheet", "lxUpdateFactSheet"]
+
+
+def test_clash_then_nothing_left_to_do_counts_as_settled(
+    leanix_client: LeanIXClient, leanix_http: responses.RequestsMock
+) -> None:
+    """Our write was applied but its answer lost; the replay clashed; the re-read shows our
+    value. That is done: neither a failure nor a no-op."""
+    leanix_http.add(responses.POST, GQL, json=_read(3))
+    leanix_http.add(responses.POST, GQL, json=CLASH)
+    leanix_http.add(responses.POST, GQL, json=_read(4, "new"))
+    result = read_modify_write(
+        leanix_client.graphql,
+        "fs",
+        SELECTION,
+        lambda node: None if node["name"] == "new" else RENAME,
+        sleep=lambda _: None,
+    )
+    assert (result.written, result.settled, result.done, result.attempts) == (
+        False,
+        True,
+        True,
+        2,
+    )
 
 
 def test_missing_fact_sheet_is_not_found(

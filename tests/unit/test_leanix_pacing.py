@@ -51,7 +51,7 @@ def test_concurrent_reservations_queue_up() -> None:
     def worker() -> None:
         w = bucket.acquire()
         with lock:
-            waits.append(w)
+            waits.append(-1.0 if w is None else w)
 
     threads = [threading.Thread(target=worker) for _ in range(5)]
     for t in threads:

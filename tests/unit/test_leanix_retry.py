@@ -11,7 +11,7 @@ import urllib3.exceptions
 from lx_core.leanix.retry import (
     RetryEvent,
     RetryPolicy,
-    _is_retryable_exception,
+    is_retryable_exception,
     is_retryable_status,
     parse_retry_after,
 )
@@ -42,7 +42,8 @@ def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
         (502, True, True),
         (503, False, False),
         (504, True, True),
-        (500, True, False),
+        (500, True, True),
+        (500, False, False),
         (400, True, False),
         (409, True, False),
     ],
@@ -71,7 +72,7 @@ def _aborted() -> requests.exceptions.ConnectionError:
     ],
 )
 def test_exception_rules(exc: Exception, idempotent: bool, retry: bool) -> None:
-    assert _is_retryable_exception(exc, idempotent) is retry
+    assert is_retryable_exception(exc, idempotent) is retry
 
 
 def _response(status: int) -> requests.Response:

@@ -88,6 +88,21 @@ def test_429_honours_retry_after_seconds(
     assert leanix_client.stats.retries == 1
 
 
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_retry_after_is_honoured_on_5xx_too(
+    leanix_client: LeanIXClient,
+    leanix_http: responses.RequestsMock,
+    leanix_token: AddToken,
+    leanix_clock: FakeClock,
+    status: int,
+) -> None:
+    leanix_token()
+    leanix_http.add(responses.POST, GQL, status=status, headers={"Retry-After": "9"})
+    leanix_http.add(responses.POST, GQL, json=_gql_ok())
+    leanix_client.graphql.execute(QUERY)
+    assert leanix_clock.sleeps == [9.0]
+
+
 def test_429_honours_retry_after_http_date(
     leanix_client: LeanIXClient,
     leanix_http: responses.RequestsMock,
@@ -188,13 +203,24 @@ def test_gateway_errors_are_not_retried_for_a_plain_mutation(
     assert len(_service_calls(leanix_http)) == 1
 
 
-def test_500_is_never_retried(
+def test_500_on_a_query_is_retried_like_any_5xx(
+    leanix_client: LeanIXClient, leanix_http: responses.RequestsMock, leanix_token: AddToken
+) -> None:
+    """A query is idempotent: a 500 is as worth retrying as a 502 (storm cause 2)."""
+    leanix_token()
+    leanix_http.add(responses.POST, GQL, status=500)
+    leanix_http.add(responses.POST, GQL, json={"data": {"ok": True}})
+    assert leanix_client.graphql.execute(QUERY) == {"ok": True}
+    assert len(_service_calls(leanix_http)) == 2
+
+
+def test_500_on_an_unguarded_mutation_is_not_retried(
     leanix_client: LeanIXClient, leanix_http: responses.RequestsMock, leanix_token: AddToken
 ) -> None:
     leanix_token()
     leanix_http.add(responses.POST, GQL, status=500)
     with pytest.raises(ServerError):
-        leanix_client.graphql.execute(QUERY)
+        leanix_client.graphql.execute("mutation { x }")
     assert len(_service_calls(leanix_http)) == 1
 
 

@@ -97,7 +97,7 @@ def test_reconcile_pages_batches_and_counts(
     fake_leanix: FakeLeanIX, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LEANIX_PAGE_SIZE", "10")
-    runtime.reset()
+    runtime.reset_process_state()
     _seed_many(fake_leanix, 30)
     seen: list[int] = []
     summary = tagger(batch_size=4).reconcile(on_progress=lambda s: seen.append(s.examined))
@@ -110,9 +110,13 @@ def test_reconcile_pages_batches_and_counts(
         "unclassifiable": 10,
         "skipped": 0,
         "failed": 0,
+        "state": "finished",
+        "restarts": 0,
+        "invocations": 1,
     }
     assert fake_leanix.count("lxFactSheetPage") == 3
-    assert fake_leanix.count("lxUpdateFactSheets") == 5  # ceil(19 / 4)
+    # Each page's writes are flushed before its cursor is stored: per page ceil(changes / 4).
+    assert fake_leanix.count("lxUpdateFactSheets") == 6
     assert seen[-1] == 30 and seen == sorted(seen)
     assert fake_leanix.apps["a001"].tags == [fake_leanix.tag("Eliminate")]
     # Running again changes nothing.
@@ -142,13 +146,28 @@ def test_reconcile_records_failures_and_goes_on(fake_leanix: FakeLeanIX) -> None
     _seed_many(fake_leanix, 6)
     original = fake_leanix._op_update_fact_sheets
 
+    def a001_refused(v: dict[str, object], q: str) -> tuple[object, object]:
+        if v.get("id0") == "a001" or v.get("id") == "a001":
+            return None, [{"message": "nope", "path": ["u0"], "extensions": {"errorType": "VAL"}}]
+        return original(v, q)
+
+    fake_leanix._op_update_fact_sheets = a001_refused  # type: ignore[method-assign]
+    fake_leanix._op_update_fact_sheet = a001_refused  # type: ignore[method-assign]
+    summary = tagger(batch_size=1).reconcile()
+    # a001's write failed in its batch, again one by one, and again at the end of the walk.
+    assert summary.failed == 1 and summary.changed == 2
+    assert summary.failures[0][0] == "a001" and "VAL" in summary.failures[0][1]
+
+
+def test_reconcile_repairs_a_failed_item_at_the_end_of_the_walk(fake_leanix: FakeLeanIX) -> None:
+    _seed_many(fake_leanix, 6)
+    original = fake_leanix._op_update_fact_sheets
+
     def broken(v: dict[str, object], q: str) -> tuple[object, object]:
-        data, _ = original(v, q)
-        return data, [
-            {"message": "nope", "path": ["u0"], "extensions": {"errorType": "VALIDATION"}}
-        ]
+        fake_leanix._op_update_fact_sheets = original  # type: ignore[method-assign]
+        return None, [{"message": "nope", "path": ["u0"], "extensions": {"errorType": "X"}}]
 
     fake_leanix._op_update_fact_sheets = broken  # type: ignore[method-assign]
     summary = tagger().reconcile()
-    assert summary.failed == 1 and summary.changed == 2
-    assert summary.failures[0][0] == "a001" and "VALIDATION" in summary.failures[0][1]
+    assert (summary.failed, summary.failures) == (0, [])
+    assert fake_leanix.apps["a001"].tags == [fake_leanix.tag("Eliminate")]

@@ -160,11 +160,136 @@ def test_vanished_fact_sheet_is_ignored(fake_leanix: FakeLeanIX) -> None:
     assert status == 200 and answer["reason"] == "fact sheet no longer exists"
 
 
-def test_leanix_outage_is_503_with_retry_after(fake_leanix: FakeLeanIX) -> None:
+def call_full(body: dict[str, Any]) -> func.HttpResponse:
+    req = func.HttpRequest(
+        method="POST",
+        url="http://localhost/api/leanix/time",
+        headers={"content-type": "application/json", "Authorization": SECRET},
+        body=json.dumps(body).encode(),
+    )
+    response: func.HttpResponse = indexed_functions()["time_webhook"].get_user_function()(req)
+    return response
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_leanix_outage_is_503_with_the_default_retry_after(
+    fake_leanix: FakeLeanIX, status: int
+) -> None:
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    fake_leanix.fail_graphql_status = status
+    response = call_full(event())
+    assert response.status_code == 503
+    assert "unavailable" in json.loads(response.get_body())["error"]
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_leanix_retry_after_is_passed_on(fake_leanix: FakeLeanIX) -> None:
     fake_leanix.add_app("a1", "perfect", "adequate")
     fake_leanix.fail_graphql_status = 503
-    req_status, answer = call(event())
-    assert req_status == 503 and "unavailable" in answer["error"]
+    fake_leanix.fail_graphql_headers = {"Retry-After": "17"}
+    response = call_full(event())
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "17")
+
+
+def test_a_429_that_outlasts_the_retries_is_503_not_502(fake_leanix: FakeLeanIX) -> None:
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    fake_leanix.fail_graphql_status = 429
+    fake_leanix.fail_graphql_headers = {"Retry-After": "3"}
+    response = call_full(event())
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "3")
+
+
+def test_repeated_revision_clashes_are_503(fake_leanix: FakeLeanIX) -> None:
+    """Concurrent writers that keep clashing past the bound: LeanIX should redeliver."""
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    original = fake_leanix._apply
+
+    def always_moved(app_id: str, rev: int | None, patches: Any, alias: str | None) -> Any:
+        fake_leanix.clash_next_write = True
+        return original(app_id, rev, patches, alias)
+
+    fake_leanix._apply = always_moved  # type: ignore[method-assign]
+    response = call_full(event())
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert fake_leanix.count("lxUpdateFactSheet") >= 2
+
+
+def test_the_webhook_deadline_turns_a_slow_leanix_into_a_quick_503(
+    fake_leanix: FakeLeanIX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With retries allowed, a LeanIX that keeps failing would cost the whole retry budget
+    (60 s); the delivery's deadline answers first."""
+    import time
+
+    monkeypatch.setenv("LEANIX_MAX_RETRIES", "10")
+    monkeypatch.setenv("LX_WEBHOOK_DEADLINE_SECONDS", "1")
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    fake_leanix.fail_graphql_status = 503
+    fake_leanix.fail_graphql_headers = {"Retry-After": "0.3"}
+    started = time.monotonic()
+    response = call_full(event())
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert elapsed < 1.5
+
+
+@pytest.mark.parametrize("depth", [100, 1000, 100_000])
+def test_any_nesting_depth_is_400(fake_leanix: FakeLeanIX, depth: int) -> None:
+    deep = ("[" * depth + "]" * depth).encode()
+    status, answer = call(deep)
+    assert status == 400 and "nested" in answer["error"]
+    wrapped = json.dumps({"id": "1", "type": "x", "payload": "[" * depth + "]" * depth})
+    status, answer = call(wrapped.encode())
+    assert status == 400 and "nested" in answer["error"]
+    assert fake_leanix.ops == []
+
+
+def test_every_time_write_carries_the_comment(
+    fake_leanix: FakeLeanIX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIME_COMMENT", "set by lx-functions test")
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    assert call(event())[0] == 200
+    fake_leanix.add_app("a2", "unreasonable", "inappropriate")
+    from lx_core import runtime
+
+    runtime.time_tagger().reconcile()
+    bodies = [
+        json.loads(c.request.body or b"{}")
+        for c in fake_leanix.rsps.calls
+        if "/graphql" in str(c.request.url)
+    ]
+    comments = [
+        value
+        for body in bodies
+        if str(body.get("operationName", "")).startswith("lxUpdateFactSheet")
+        for name, value in body["variables"].items()
+        if name.startswith("comment")
+    ]
+    ops = [b.get("operationName") for b in bodies]
+    assert "lxUpdateFactSheet" in ops and "lxUpdateFactSheets" in ops
+    assert comments and set(comments) == {"set by lx-functions test"}
+
+
+def test_tag_names_match_case_insensitively(
+    fake_leanix: FakeLeanIX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "TIME_TAG_NAMES",
+        json.dumps(
+            {
+                "invest": "INVEST",
+                "tolerate": "tolerate",
+                "migrate": "Migrate",
+                "eliminate": "ELIMINATE",
+            }
+        ),
+    )
+    monkeypatch.setenv("TIME_CREATE_MISSING_TAGS", "false")
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    status, answer = call(event())
+    assert (status, answer["classification"]) == (200, "invest")
+    assert fake_leanix.apps["a1"].tags == [fake_leanix.tag("Invest")]
 
 
 def test_missing_configuration_is_500_naming_nothing_secret(

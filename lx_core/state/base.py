@@ -1,0 +1,130 @@
+"""The state store contract: JSON rows addressed by (partition, key), written conditionally.
+
+Everything lx-functions keeps between invocations (reconcile checkpoints, leases, the shared
+request budget, and later relay outboxes and digests) is a small JSON object in one row. Writes are
+conditional, so two instances racing for the same row can never both win: ``insert`` only if the
+row is absent, ``replace`` and ``delete`` only while the row still carries the ETag that was read.
+Azure Table storage gives exactly this; the in-memory backend imitates it for unit tests.
+
+Every backend raises only ``lx_core.errors.StateError`` subclasses: ``StateConflictError`` when a
+condition fails, ``StateUnavailableError`` when the store cannot be reached (retry later), and
+``StateError`` itself for a request the store refuses (a bad key, a row too large).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from lx_core.errors import StateError
+
+#: Longest partition or row key. Azure allows 1 KiB; ours are short names and ids.
+MAX_KEY_LENGTH = 255
+#: Largest row, as compact JSON text. An Azure string property holds 32K characters, so the
+#: Azure backend splits the text over several properties; 256K keeps a row well under 1 MiB.
+MAX_DATA_CHARS = 256_000
+
+# Azure Table storage forbids / \ # ? and control characters in keys.
+_BAD_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored row: where it lives, its JSON object, and the ETag of this version."""
+
+    partition: str
+    key: str
+    data: Mapping[str, Any]
+    etag: str
+
+
+def check_key(value: str, what: str = "key") -> str:
+    """``value`` if it is a usable partition or row key, else StateError naming the rule."""
+    if not isinstance(value, str) or not value:
+        raise StateError(f"{what} must be a non-empty string")
+    if len(value) > MAX_KEY_LENGTH:
+        raise StateError(f"{what} is longer than {MAX_KEY_LENGTH} characters")
+    if _BAD_KEY.search(value):
+        raise StateError(f"{what} contains / \\ # ? or a control character")
+    return value
+
+
+def encode_data(data: Mapping[str, Any], partition: str, key: str) -> str:
+    """``data`` as compact JSON text, refusing what cannot be stored faithfully."""
+    if not isinstance(data, Mapping):
+        raise StateError("row data must be a JSON object", partition=partition, key=key)
+    try:
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise StateError(
+            f"row data is not JSON-serialisable ({type(exc).__name__})",
+            partition=partition,
+            key=key,
+        ) from None
+    if len(text) > MAX_DATA_CHARS:
+        raise StateError(
+            f"row data is {len(text)} characters, over the limit of {MAX_DATA_CHARS}",
+            partition=partition,
+            key=key,
+        )
+    return text
+
+
+def decode_data(text: str, partition: str, key: str) -> dict[str, Any]:
+    """The JSON object stored in ``text`` (a row someone else damaged is a StateError)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise StateError("stored row is not valid JSON", partition=partition, key=key) from None
+    if not isinstance(value, dict):
+        raise StateError("stored row is not a JSON object", partition=partition, key=key)
+    return value
+
+
+class StateStore(ABC):
+    """Rows of JSON in partitions, with conditional writes. Thread-safe in every backend."""
+
+    @abstractmethod
+    def get(self, partition: str, key: str) -> Row | None:
+        """The row, or None if there is none."""
+
+    @abstractmethod
+    def insert(self, partition: str, key: str, data: Mapping[str, Any]) -> Row:
+        """Create the row; StateConflictError if it exists already."""
+
+    @abstractmethod
+    def replace(self, partition: str, key: str, data: Mapping[str, Any], *, etag: str) -> Row:
+        """Overwrite the row if it still has ``etag``; StateConflictError if it changed or is
+        gone."""
+
+    @abstractmethod
+    def upsert(self, partition: str, key: str, data: Mapping[str, Any]) -> Row:
+        """Create or overwrite the row unconditionally (for rows with a single writer)."""
+
+    @abstractmethod
+    def delete(self, partition: str, key: str, *, etag: str | None = None) -> None:
+        """Remove the row; with ``etag``, only if it still has it (else StateConflictError).
+        Deleting a row that is not there is not an error."""
+
+    @abstractmethod
+    def list(self, partition: str, *, limit: int = 1000) -> list[Row]:
+        """Up to ``limit`` rows of one partition, in key order."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release connections (the store is unusable afterwards)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
