@@ -108,6 +108,7 @@ def whoami(
         + (f", role {claims.workspace_role}" if claims.workspace_role else "")
         + f"\ntoken      valid until {info['tokenExpiresAt']}",
         highlight=False,
+        soft_wrap=True,
     )
 
 

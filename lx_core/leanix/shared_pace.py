@@ -271,14 +271,14 @@ class SharedPace:
                     self.stats.fallback_calls += 1
                 return leased
 
-    def _adapt(self) -> None:
-        """Size the next block from how the last one went (only once it is used up)."""
-        if self._count == 0:
-            return
-        if self._lapsed:
-            self._want = max(1, self._want // 2)
-        else:
-            self._want = min(self.budget.max_block, self._want * 2)
+    def _next_want(self, used_up: bool, lapsed: bool, contended: bool) -> int:
+        """The next block's size: half when others queue too (busy instances converge on equal
+        shares, as TCP flows do) or when slots lapsed, double when the last block was used up."""
+        if contended or lapsed:
+            return max(1, self._want // 2)
+        if used_up:
+            return min(self.budget.max_block, self._want * 2)
+        return self._want
 
     # --- the shared row --------------------------------------------------------------------------
 
@@ -291,7 +291,7 @@ class SharedPace:
     def _lease(self, started: float, max_wait: float) -> bool | _Fallback | None:
         """Reserve the next block in the row: True when installed, None when its first slot is
         further than ``max_wait`` (nothing written), the fallback when the store fails."""
-        self._adapt()
+        used_up, lapsed = self._count > 0 and not self._lapsed, self._lapsed > 0
         self._count = self._next = self._lapsed = 0
         now = self._clock()
         try:
@@ -312,14 +312,11 @@ class SharedPace:
                     return None
                 step = self._spacing / shared.factor
                 queued = head - self._tolerance - now  # > 0: slots before ours are not due yet
-                if queued > 0 and shared.tat != self._wrote_tat:  # ... and not all are ours
-                    # Others are busy too: smaller blocks, so that the queue stays short and
-                    # each busy instance gets about an equal share (as TCP flows converge).
-                    self._want = max(1, self._want // 2)
-                    cap = max(1, math.floor((LEASE_SECONDS - queued) / step))
-                    size = min(self._want, cap)
-                else:
-                    size = self._want
+                contended = queued > 0 and shared.tat != self._wrote_tat  # ... not all ours
+                want = self._next_want(used_up, lapsed, contended)
+                size = want
+                if contended:  # keep the queue within about a second
+                    size = min(want, max(1, math.floor((LEASE_SECONDS - queued) / step)))
                 new = _Shared(head + size * step, shared.factor, shared.cut).data(now)
                 if row is None:
                     store.insert(PARTITION, self.key, new)
@@ -340,7 +337,7 @@ class SharedPace:
             break
         trip = self._clock() - now
         self._lead = min(self._spend_late / 2, 0.8 * self._lead + 0.2 * trip)
-        self._head, self._step, self._count = head, step, size
+        self._head, self._step, self._count, self._want = head, step, size, want
         self._wrote_tat = float(new["tat"])
         self.stats.leases += 1
         self.stats.leased_slots += size

@@ -37,6 +37,22 @@ def test_demo_runs_end_to_end_and_reports_counts() -> None:
     assert "TIME tags: before → after" in result.output
     assert "reconcile: failed" in result.output
     assert "Everything the demo started has stopped." in result.output
+    assert _normalised(result.output) == _normalised(_readme_demo_block())
+
+
+def _normalised(text: str) -> list[str]:
+    """The demo's lines with what varies per run (ports, wall time) replaced."""
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"; [\d.]+ s in all", "; T s in all", text)
+    return [line.rstrip() for line in text.strip("\n").splitlines()]
+
+
+def _readme_demo_block() -> str:
+    """The fenced block after "What you will see" in README.md."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index("What you will see") :]
+    start = after.index("```\n") + 4
+    return after[start : after.index("```", start)]
 
 
 def test_up_prints_urls_and_stops_by_itself() -> None:
@@ -241,3 +257,83 @@ def test_missing_setting_is_named_and_exits_nonzero(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--settings", str(tmp_path / "none.json"), "whoami"], env=env)
     assert result.exit_code == 2
     assert "LEANIX_API_TOKEN" in result.output
+
+
+def _cli_env(stack: SandboxStack) -> dict[str, str]:
+    return {**stack.app_settings(), "LEANIX_REQUESTS_PER_MINUTE": "1800"}
+
+
+def test_whoami_is_readable_and_has_json(stack: SandboxStack) -> None:
+    env = _cli_env(stack)
+    human = runner.invoke(app, [*NO_SETTINGS, "whoami"], env=env)
+    assert human.exit_code == 0, human.output
+    lines = human.output.splitlines()
+    assert [line.split()[0] for line in lines] == ["workspace", "instance", "user", "token"]
+    assert "{" not in human.output
+    machine = runner.invoke(app, [*NO_SETTINGS, "whoami", "--json"], env=env)
+    info = json.loads(machine.output)
+    assert info["workspaceName"] and info["principalName"] and info["instanceUrl"]
+    assert info["workspaceName"] in lines[0] and info["principalName"] in lines[2]
+
+
+def test_dry_run_lists_what_would_change_and_says_so(stack: SandboxStack) -> None:
+    env = _cli_env(stack)
+    table = runner.invoke(app, [*NO_SETTINGS, "time", "reconcile", "--dry-run"], env=env)
+    assert table.exit_code == 0, table.output
+    assert "would change" in table.output and "dry run: nothing written" in table.output
+    dry = runner.invoke(app, [*NO_SETTINGS, "time", "reconcile", "--dry-run", "--json"], env=env)
+    summary = json.loads(dry.output[dry.output.index("{") :])
+    assert len(summary["would_change"]) == summary["changed"] > 0
+    first = summary["would_change"][0]
+    assert set(first) == {"id", "name", "from", "to"} and first["name"] in table.output
+    assert sum(summary["skipped_reasons"].values()) == summary["skipped"]
+    # Nothing was written: a real run afterwards changes exactly what the dry run listed.
+    real = runner.invoke(app, [*NO_SETTINGS, "time", "reconcile", "--json"], env=env)
+    assert json.loads(real.output[real.output.index("{") :])["changed"] == summary["changed"]
+
+
+@pytest.mark.parametrize(
+    ("fs_type", "message"),
+    [("Nonsense", "does not exist"), ("ITComponent", "has no functionalSuitability")],
+)
+def test_unknown_or_unfit_type_is_one_clear_line(
+    stack: SandboxStack, fs_type: str, message: str
+) -> None:
+    result = runner.invoke(
+        app, [*NO_SETTINGS, "time", "reconcile", "--type", fs_type], env=_cli_env(stack)
+    )
+    assert result.exit_code == 2
+    (line,) = [x for x in result.output.splitlines() if x.strip()]
+    assert line.startswith("error:") and message in line and fs_type in line
+
+
+def test_a_reconcile_already_running_is_reported_busy(stack: SandboxStack) -> None:
+    from lx_core import runtime
+    from lx_core.state.lease import Lease
+
+    store = runtime.state_store()
+    assert store is not None
+    key = runtime.time_reconcile_run().key
+    other = Lease(store, "time-reconcile." + key, owner="timer-on-instance-7", duration=60)
+    assert other.acquire()
+    result = runner.invoke(app, [*NO_SETTINGS, "time", "reconcile"], env=_cli_env(stack))
+    assert result.exit_code == 3
+    assert "busy" in result.output and "timer-on-instance-7" in result.output
+    other.release()
+
+
+def test_a_malformed_settings_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "local.settings.json"
+    bad.write_text('{"Values": {"LEANIX_HOST": "x",}}')
+    result = runner.invoke(app, ["--settings", str(bad), "whoami"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert str(bad) in result.output and "not valid JSON" in result.output
+
+
+def test_help_has_no_bool_placeholders_and_lists_settings() -> None:
+    for args in (["--help"], ["time", "reconcile", "--help"], ["whoami", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "<bool>" not in result.output
+    reconcile = runner.invoke(app, ["time", "reconcile", "--help"]).output
+    assert "LEANIX_API_TOKEN" in reconcile and "LX_STATE_" in reconcile

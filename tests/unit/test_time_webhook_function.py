@@ -320,3 +320,11 @@ def test_canary_secrets_never_reach_logs_or_answers(
         assert "CANARY" not in text
     assert "CANARY" not in json.dumps(answers)
     assert answers[2][0] == 502
+
+
+def test_skipped_always_says_why(fake_leanix: FakeLeanIX) -> None:
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    fake_leanix.apps["a1"].status = "ARCHIVED"
+    status, answer = call(event("a1"))
+    assert (status, answer["status"], answer["reason"]) == (200, "skipped", "archived")
+    assert fake_leanix.count("lxUpdateFactSheet") == 0
