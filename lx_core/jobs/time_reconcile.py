@@ -334,7 +334,7 @@ class ReconcileRun:
                 extra={"items": len(batch), "error": _reason(exc)},
             )
             for update in batch:
-                self._repair_one(ctx, update.id, summary, unrepaired)
+                self._repair_one(ctx, update.id, summary, unrepaired, planned_write=True)
             return
         for outcome in outcomes:
             if outcome.error is None:
@@ -342,13 +342,22 @@ class ReconcileRun:
                 unrepaired.pop(outcome.id, None)
             elif isinstance(outcome.error, RevisionClashError):
                 # Changed since the page was read (or our replayed write landed): decide again.
-                self._repair_one(ctx, outcome.id, summary, unrepaired)
+                self._repair_one(ctx, outcome.id, summary, unrepaired, planned_write=True)
             else:
                 unrepaired[outcome.id] = _reason(outcome.error)
 
     def _repair_one(
-        self, ctx: Context, fs_id: str, summary: ReconcileSummary, unrepaired: dict[str, str]
+        self,
+        ctx: Context,
+        fs_id: str,
+        summary: ReconcileSummary,
+        unrepaired: dict[str, str],
+        *,
+        planned_write: bool = False,
     ) -> None:
+        """Read-modify-write one Application. ``planned_write``: a batch write of ours for it
+        may have landed (its answer was lost, or its replay clashed); a re-read that finds
+        nothing left to do then counts as changed, not as unchanged."""
         try:
             result = self._tagger.tag_one(fs_id, ctx)
         except _FATAL:
@@ -361,7 +370,10 @@ class ReconcileRun:
                 raise
             unrepaired[fs_id] = _reason(exc)
         else:
-            summary.count(result.outcome or Outcome.SKIPPED, result.reason)
+            outcome = result.outcome or Outcome.SKIPPED
+            if planned_write and outcome is Outcome.UNCHANGED:
+                outcome = Outcome.CHANGED
+            summary.count(outcome, result.reason)
             unrepaired.pop(fs_id, None)
 
     # -- time, lease and state -------------------------------------------------------------------

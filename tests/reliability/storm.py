@@ -308,7 +308,9 @@ def judge(
         if app["status"] != "ACTIVE" or (only is not None and app["id"] not in only):
             continue
         values = app["values"]
-        want = expected_time(values.get("functionalSuitability"), values.get("technicalSuitability"))
+        want = expected_time(
+            values.get("functionalSuitability"), values.get("technicalSuitability")
+        )
         if want is None:
             continue  # TIME_ON_UNSET=keep: whatever tag it has is left alone
         result.judged += 1
@@ -620,9 +622,7 @@ def main(argv: list[str] | None = None) -> int:
             if name == "storm":
                 figures.append(run_storm(args.edits, args.apps))
             else:
-                figures.append(
-                    run_storm(args.outage_edits, args.outage_apps, args.outage_seconds)
-                )
+                figures.append(run_storm(args.outage_edits, args.outage_apps, args.outage_seconds))
             print(figures_table(figures[-1:]), flush=True)
     print()
     print(figures_table(figures))

@@ -90,9 +90,7 @@ def test_concurrent_deliveries_converge_on_the_right_tags(azurite: Azurite, scen
         assert stack.host is not None
         url = f"{stack.host_url}/api/leanix/time?code={stack.host.function_key}"
         secret = stack.options.webhook_secret
-        apps = [
-            a for a in stack.applications() if a["status"] == "ACTIVE" and all(_fits(a))
-        ][:APPS]
+        apps = [a for a in stack.applications() if a["status"] == "ACTIVE" and all(_fits(a))][:APPS]
         assert len(apps) == APPS
         ids = [str(a["id"]) for a in apps]
 

@@ -64,6 +64,8 @@ class FakeLeanIX:
         self.clash_next_write = False
         self.fail_graphql_status: int | None = None
         self.fail_graphql_headers: dict[str, str] = {}
+        #: operation name → HTTP status to answer for just that operation
+        self.fail_ops: dict[str, int] = {}
         if with_time_group:
             self.add_group("TIME Model", ["Tolerate", "Invest", "Migrate", "Eliminate"])
         rsps.add(
@@ -108,9 +110,10 @@ class FakeLeanIX:
         body = json.loads(request.body or b"{}")
         op = body.get("operationName") or ""
         self.ops.append(op)
-        if self.fail_graphql_status:
+        status = self.fail_ops.get(op) or self.fail_graphql_status
+        if status:
             return (
-                self.fail_graphql_status,
+                status,
                 dict(self.fail_graphql_headers),
                 json.dumps({"status": "ERROR"}),
             )

@@ -167,11 +167,11 @@ def test_threads_of_several_instances_racing_for_the_row_stay_under_the_limit() 
             return row
 
     store = RacyStore()
-    window = 1.0
+    window, seconds = 2.0, 3.0
     paces = [SharedPace(store, KEY, RPM, window_seconds=window) for _ in range(3)]
     sent: list[float] = []
     lock = threading.Lock()
-    stop = time.time() + 2.5
+    stop = time.time() + seconds
 
     def worker(pace: SharedPace) -> None:
         while time.time() < stop:
@@ -185,7 +185,7 @@ def test_threads_of_several_instances_racing_for_the_row_stay_under_the_limit() 
     for t in threads:
         t.join(10)
     assert most_in_any_window(sent, window) <= quota(RPM, window)
-    assert len(sent) >= 0.7 * RPM / 60 * 2.5
+    assert len(sent) >= 0.7 * RPM / 60 * seconds
     assert sum(p.stats.conflicts for p in paces) > 0
 
 
@@ -313,6 +313,21 @@ def test_retry_after_pauses_every_instance() -> None:
     assert sim.count(0, t + 3, t + 6) > 0 and sim.count(1, t + 3, t + 6) > 0
 
 
+def test_retry_after_pauses_the_others_even_when_the_throttled_one_goes_quiet() -> None:
+    sim = Sim(window=2.0)
+    a, _ = sim.add(), sim.add()
+    sim.run(sim.clock.now + 4)
+    row = sim.store.get(PARTITION, KEY)
+    assert row is not None
+    reserved = float(row.data["tat"])
+    t = sim.clock.now = max(sim.all_sent())
+    a.throttled(3.0)
+    sim.ready[0] = math.inf  # a sends nothing more
+    sim.run(t + 6)
+    assert sim.count(1, max(t + 1e-6, reserved), t + 3) == 0
+    assert sim.count(1, t + 3, t + 6) > 0
+
+
 # --- the store fails --------------------------------------------------------------------------
 
 
@@ -320,9 +335,11 @@ class FlakyStore(MemoryStore):
     def __init__(self) -> None:
         super().__init__()
         self.down = False
+        self.failures = 0
 
     def get(self, partition: str, key: str) -> Row | None:
         if self.down:
+            self.failures += 1
             raise StateUnavailableError("state table unreachable (test)")
         return super().get(partition, key)
 
@@ -343,6 +360,7 @@ def test_store_unavailable_falls_back_to_a_local_share_and_logs_once(
     assert len(warnings) == 1
     assert "StateUnavailableError" in warnings[0].getMessage()
     assert store.list(PARTITION) == []
+    assert store.failures == 1  # asked again only after STORE_RETRY_SECONDS, not per request
 
     store.down = False  # back: after STORE_RETRY_SECONDS the shared pace resumes
     sim.run(t0 + STORE_RETRY_SECONDS + 10)

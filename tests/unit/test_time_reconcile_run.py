@@ -8,7 +8,12 @@ import pytest
 
 from lx_core import runtime
 from lx_core.config import TimeSettings
-from lx_core.errors import AuthenticationError, GraphQLError
+from lx_core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GraphQLError,
+    PermissionDeniedError,
+)
 from lx_core.jobs.reconcile_summary import ReconcileSummary
 from lx_core.jobs.time_reconcile import CHECKPOINT_PARTITION, LAST_RUN_PARTITION, ReconcileRun
 from lx_core.jobs.time_tagging import TimeTagger
@@ -142,15 +147,25 @@ def test_restarts_are_bounded(workspace: FakeLeanIX) -> None:
     assert store.get(CHECKPOINT_PARTITION, make_run(store).key) is not None
 
 
-def test_an_auth_error_in_a_batch_aborts_the_run(workspace: FakeLeanIX) -> None:
-    """Retrying cannot cure a rejected token: the run stops instead of failing every item."""
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthenticationError("LeanIX rejected the bearer token", status=401),
+        PermissionDeniedError("the technical user lacks the permission", status=403),
+        ConfigurationError("TIME_TAG_GROUP is wrong", settings=["TIME_TAG_GROUP"]),
+    ],
+)
+def test_an_auth_permission_or_config_error_in_a_batch_aborts_the_run(
+    workspace: FakeLeanIX, error: Exception
+) -> None:
+    """Retrying cannot cure these: the run stops instead of failing every item."""
     store = MemoryStore()
 
     def rejected(v: dict[str, Any], q: str) -> tuple[Any, Any]:
-        raise AuthenticationError("LeanIX rejected the bearer token", status=401)
+        raise error
 
     workspace._op_update_fact_sheets = rejected  # type: ignore[method-assign]
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(type(error)):
         make_run(store).run()
     assert workspace.count("lxFactSheet") == 0  # no per-item fallback was tried
 
@@ -167,4 +182,13 @@ def test_dry_run_lists_what_would_change_and_writes_no_state(workspace: FakeLean
     change = summary.would_change[0].as_dict()
     assert change == {"id": "a000", "name": "a000", "from": None, "to": "invest"}
     assert store.writes == []
+    assert workspace.count("lxUpdateFactSheets") == 0
+
+
+def test_a_failed_data_model_read_fails_the_run_before_any_write(workspace: FakeLeanIX) -> None:
+    from lx_core.errors import ServerError
+
+    workspace.fail_ops["lxType"] = 500
+    with pytest.raises(ServerError):
+        make_run(MemoryStore()).run()
     assert workspace.count("lxUpdateFactSheets") == 0

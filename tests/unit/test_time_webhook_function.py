@@ -328,3 +328,16 @@ def test_skipped_always_says_why(fake_leanix: FakeLeanIX) -> None:
     status, answer = call(event("a1"))
     assert (status, answer["status"], answer["reason"]) == (200, "skipped", "archived")
     assert fake_leanix.count("lxUpdateFactSheet") == 0
+
+
+def test_a_failed_data_model_read_is_503_never_a_silent_fallback(
+    fake_leanix: FakeLeanIX,
+) -> None:
+    """Storm cause 4: one 500 on the schema read must not classify with the default order."""
+    fake_leanix.add_app("a1", "perfect", "adequate")
+    fake_leanix.fail_ops["lxType"] = 500
+    status, _ = call(event("a1"))
+    assert status == 503
+    assert fake_leanix.count("lxUpdateFactSheet") == 0
+    fake_leanix.fail_ops.clear()
+    assert call(event("a1"))[0] == 200
