@@ -25,7 +25,7 @@ ORDERS = {
 }
 
 
-class Killed(Exception):
+class Killed(Exception):  # noqa: N818 - reads as what happens, not an error
     """The process "dies" here: nothing after this point runs."""
 
 

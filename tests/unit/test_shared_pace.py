@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import threading
 import time
-import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -278,7 +278,7 @@ def test_a_real_sleep_never_exceeds_max_wait() -> None:
 
 def test_a_429_slows_every_instance_down_and_recovers() -> None:
     sim = Sim(window=2.0)
-    a, b = sim.add(), sim.add()
+    a, _ = sim.add(), sim.add()
     t0 = sim.clock.now
     sim.run(t0 + 6)
     steady = sim.count(0, t0 + 4, t0 + 6) + sim.count(1, t0 + 4, t0 + 6)
@@ -300,7 +300,7 @@ def test_a_429_slows_every_instance_down_and_recovers() -> None:
 
 def test_retry_after_pauses_every_instance() -> None:
     sim = Sim(window=2.0)
-    a, b = sim.add(), sim.add()
+    a, _ = sim.add(), sim.add()
     sim.run(sim.clock.now + 4)
     row = sim.store.get(PARTITION, KEY)
     assert row is not None
