@@ -404,6 +404,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     TIME_RECONCILE_RESUME_SCHEDULE: timeReconcileResumeSchedule
     TIME_TAG_GROUP: timeTagGroup
     LX_WEBHOOK_DEADLINE_SECONDS: webhookDeadlineSeconds
+    // One request budget for the whole deployment (lx_core/leanix/shared_pace.py), kept in the
+    // state table; if the store fails, each instance falls back to its share of the maximum count.
+    LEANIX_PACE_SCOPE: 'deployment'
+    LEANIX_PACE_FALLBACK_INSTANCES: string(maximumInstanceCount)
     // Application state: the data account's Table service, through the same identity.
     LX_STATE_TABLE_ENDPOINT: dataStorage.properties.primaryEndpoints.table
     LX_STATE_TABLE_NAME: stateTable.name

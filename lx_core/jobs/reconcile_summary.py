@@ -133,32 +133,23 @@ class Checkpoint(BaseModel):
     unrepaired: dict[str, str] = Field(default_factory=dict)
 
     def summary(self) -> ReconcileSummary:
-        counts = self.model_dump(
-            include={
-                "total",
-                "examined",
-                "changed",
-                "unchanged",
-                "unclassifiable",
-                "skipped",
-                "skipped_reasons",
-                "restarts",
-                "invocations",
-            }
-        )
-        return ReconcileSummary(**counts)
+        return ReconcileSummary(**self.model_dump(include=set(_CARRIED)))
 
     def take_counts(self, summary: ReconcileSummary) -> None:
-        d = asdict(summary)
-        for name in (
-            "total",
-            "examined",
-            "changed",
-            "unchanged",
-            "unclassifiable",
-            "skipped",
-            "skipped_reasons",
-            "restarts",
-            "invocations",
-        ):
-            setattr(self, name, d[name])
+        values = asdict(summary)
+        for name in _CARRIED:
+            setattr(self, name, values[name])
+
+
+#: The summary fields a checkpoint carries from one invocation to the next.
+_CARRIED = (
+    "total",
+    "examined",
+    "changed",
+    "unchanged",
+    "unclassifiable",
+    "skipped",
+    "skipped_reasons",
+    "restarts",
+    "invocations",
+)

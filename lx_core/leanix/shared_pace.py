@@ -9,7 +9,8 @@ rate / instances starves a lone busy instance. Here every instance shares ONE to
   90 % of ``requests_per_minute``; after idle time up to ``burst`` slots are due at once.
 - An instance leases a BLOCK of n slots with one ETag-guarded write (``tat += n * spacing``) and
   spends them locally, each at its own due time. n adapts to the instance's own demand: it
-  doubles while whole blocks get used and halves when slots lapse, up to one second of the rate.
+  doubles while whole blocks get used, up to one second of the rate, and halves when slots lapse
+  or other instances' slots queue ahead (busy instances converge on equal shares).
 - A lease may lie in the future: the instance sleeps until its first slot, so busy instances
   queue in arrival order instead of polling. Past ``max_wait`` nothing is written.
 - Why one GCRA row rather than a ring of per-window counter rows: nothing to clean up, no window

@@ -85,6 +85,8 @@ REQUIRED_APP_SETTINGS = {
     "LX_STATE_TABLE_ENDPOINT",
     "LX_STATE_TABLE_NAME",
     "LX_STATE_CLIENT_ID",
+    "LEANIX_PACE_SCOPE",
+    "LEANIX_PACE_FALLBACK_INSTANCES",
 }
 
 # App setting -> Key Vault secret name it must reference.
@@ -549,6 +551,17 @@ def test_state_and_resume_app_settings(template: Json) -> None:
     assert params[deadline]["type"] == "string", "app settings are strings"
     assert params[deadline]["default"] == "5"
     assert 0 < float(params[deadline]["default"]) < 230, "HTTP responses are cut off at 230 s"
+
+
+def test_the_pace_is_shared_and_its_fallback_follows_the_instance_count(template: Json) -> None:
+    """LeanIX's limit is per user across every instance: the app paces the deployment as a
+    whole, and the fallback share comes from the same parameter that caps the instances."""
+    settings = _app_settings(template)
+    assert settings["LEANIX_PACE_SCOPE"] == "deployment"
+    fallback = str(settings["LEANIX_PACE_FALLBACK_INSTANCES"])
+    assert "maximumInstanceCount" in fallback
+    _, site = only(template, "Microsoft.Web/sites")
+    assert "maximumInstanceCount" in str(site)
 
 
 def test_secret_settings_are_key_vault_references(template: Json) -> None:

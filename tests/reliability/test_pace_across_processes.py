@@ -93,7 +93,7 @@ def _admin(server: SandboxServer, method: str, path: str) -> Any:
     return r.json()
 
 
-def _env(server: SandboxServer, azurite: Azurite, table: str) -> dict[str, str]:
+def _env(server: SandboxServer, azurite: Azurite, table: str, scope: str) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("LEANIX_", "LX_STATE_", "TIME_"))
     }
@@ -103,7 +103,7 @@ def _env(server: SandboxServer, azurite: Azurite, table: str) -> dict[str, str]:
             "LEANIX_API_TOKEN": TECHNICAL_TOKEN,
             "LEANIX_HOST": server.url,
             "LEANIX_REQUESTS_PER_MINUTE": str(PER_MINUTE),
-            "LEANIX_PACE_SCOPE": "deployment",
+            "LEANIX_PACE_SCOPE": scope,
             "LEANIX_PACE_WINDOW_SECONDS": str(WINDOW),
             "LEANIX_MAX_RETRIES": "3",
             "LEANIX_BACKOFF_INITIAL_SECONDS": "0.05",
@@ -116,12 +116,12 @@ def _env(server: SandboxServer, azurite: Azurite, table: str) -> dict[str, str]:
 
 
 def run_workers(
-    server: SandboxServer, azurite: Azurite, roles: list[str]
+    server: SandboxServer, azurite: Azurite, roles: list[str], *, scope: str = "deployment"
 ) -> tuple[list[dict[str, Any]], dict[str, Any], float]:
     """Start one process per role, release them together for SECONDS; their reports, the
     emulator's counters for the technical user, and the wall time the run took."""
     _admin(server, "POST", "/reset")
-    env = _env(server, azurite, f"t{uuid.uuid4().hex}")
+    env = _env(server, azurite, f"t{uuid.uuid4().hex}", scope)
     procs = [
         subprocess.Popen(  # noqa: S603 - this interpreter running this module
             [sys.executable, "-m", "tests.reliability.test_pace_across_processes", role],
@@ -205,6 +205,17 @@ def test_one_busy_process_uses_the_budget_the_idle_ones_leave(
     assert busy["errors"] == 0 and all(r["ok"] == 1 for r in reports[1:])
     assert user["rateLimited"] <= 0.02 * user["requests"]
     assert busy["ok"] / SECONDS >= 0.70 * LIMIT / WINDOW
+
+
+def test_control_each_process_pacing_itself_overshoots(
+    limited_emulator: SandboxServer, azurite: Azurite
+) -> None:
+    """The same run with LEANIX_PACE_SCOPE=process fails the first test's 429 assertion (each
+    process paces at the full rate until 429s and Retry-After slow it down)."""
+    reports, user, _ = run_workers(limited_emulator, azurite, ["busy"] * WORKERS, scope="process")
+    figures("4 busy processes, process scope (control)", reports, user)
+    assert not any(r["shared"] for r in reports)
+    assert user["rateLimited"] > 0.02 * user["requests"]
 
 
 if __name__ == "__main__":
