@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import cold_start, event_cost, memory, reconcile, report, throughput
+from bench import burst, cold_start, event_cost, memory, reconcile, report, throughput
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ BENCHMARKS = (
     ),
     Benchmark("throughput", lambda a: throughput.measure(a.events), throughput.table),
     Benchmark("memory", lambda a: memory.measure(a.apps), memory.table),
+    Benchmark("burst", lambda a: burst.measure(a.burst), burst.table),
 )
 NAMES = [b.name for b in BENCHMARKS]
 
@@ -53,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Applications the naive reconcile examines, scaled to --apps (0 = all)",
     )
     p.add_argument("--events", type=int, default=300, help="events for event_cost/throughput")
+    p.add_argument("--burst", type=int, default=1000, help="changes arriving at once for burst")
     p.add_argument("--latency-ms", type=int, default=20, help="latency added by the emulator")
     p.add_argument("--cold-runs", type=int, default=15, help="fresh interpreters per import")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -63,6 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown benchmark(s) {unknown}; choose from {NAMES}")
     if args.apps < 5 or args.events < 2 or args.naive_sample < 0 or args.cold_runs < 1:
         p.error("--apps ≥ 5, --events ≥ 2, --naive-sample ≥ 0, --cold-runs ≥ 1")
+    if args.burst < 1:
+        p.error("--burst ≥ 1")
     args.only = wanted or NAMES
     return args
 

@@ -19,8 +19,10 @@ generated workspace, then:
    of the TIME rules; archived ones and those with an unset fit excluded) and collects the
    emulator's counters into ``StormFigures``.
 
-``python -m tests.reliability.storm`` runs the full storm and the outage scenario and prints the
-figures (``make storm`` runs them through pytest instead, with the fuzz).
+``python -m tests.reliability.storm`` (``make storm``) runs the full storm and the 60 s outage
+side by side, each in its own process with its own stack, prints one figures table and fails
+on any problem ``check_figures`` finds; ``tests/reliability/test_storm.py`` runs the same
+scenarios through pytest (CI size by default, full size with ``-m storm``).
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
 import random
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -66,6 +70,9 @@ FAULT_SHARES: tuple[tuple[dict[str, Any], float], ...] = (
 LATENCY_MS = 20
 TOKEN_LIFETIME_SECONDS = 30
 DELIVERY_DROP_RATE = 0.1
+#: The technical user's pace: LeanIX's (and the emulator's) limit, the most the client allows.
+#: Under the storm's 429s the client's adaptive pace stays far below it anyway.
+PACE = 1800
 
 #: Redelivery generous enough to outlast a one-minute outage (0.5, 1, 2, 4, then 5 s apart).
 EMULATOR_OPTIONS: dict[str, Any] = {
@@ -148,6 +155,7 @@ class StormFigures:
     edited_applications: int
     outage_seconds: float
     storm_faults: bool
+    pace_per_minute: int
     #: Edited Applications without exactly their expected TIME tag once deliveries settled.
     wrong_after_webhooks: int
     #: The whole workspace before the reconcile (seeded wrong/missing tags included).
@@ -194,6 +202,7 @@ class StormFigures:
 
 ROWS: tuple[tuple[str, str], ...] = (
     ("Applications (archived)", "_apps"),
+    ("faults / pace (requests/min)", "_setup"),
     ("human edits (Applications)", "_edits"),
     ("wrong tags after webhooks", "wrong_after_webhooks"),
     ("not right in workspace before reconcile", "workspace_not_right_before_reconcile"),
@@ -204,7 +213,7 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("token exchanges", "token_exchanges"),
     ("LeanIX calls (technical user)", "leanix_calls"),
     ("  during edits / reconcile", "_calls_split"),
-    ("  bound 4×edits + 2×(pages+batches)", "_bound"),
+    ("  bound 4 x edits + 2 x (pages + batches)", "_bound"),
     ("reconcile pages + batches, invocations", "_reconcile"),
     ("failed deliveries (never 2xx)", "failed_deliveries"),
     ("  dropped attempts / attempts", "_deliveries"),
@@ -217,6 +226,11 @@ ROWS: tuple[tuple[str, str], ...] = (
 def _cell(f: StormFigures, key: str) -> str:
     cells = {
         "_apps": f"{f.applications} ({f.archived})",
+        "_setup": (
+            ("storm" if f.storm_faults else "none")
+            + (f" + {f.outage_seconds:g} s outage" if f.outage_seconds else "")
+            + f" / {f.pace_per_minute}"
+        ),
         "_edits": f"{f.edits} ({f.edited_applications})",
         "_calls_split": f"{f.leanix_calls_webhooks} / {f.leanix_calls_reconcile}",
         "_bound": f"{f.call_bound} ({'ok' if f.leanix_calls <= f.call_bound else 'EXCEEDED'})",
@@ -434,7 +448,7 @@ class StormRunner:
         """Wait until no PUSH delivery is pending (redeliveries included)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.stack.wait_for_deliveries(min(30.0, max(1.0, deadline - time.monotonic()))):
+            if self.stack.wait_for_deliveries(min(20.0, max(1.0, deadline - time.monotonic()))):
                 return True
         return False
 
@@ -467,7 +481,7 @@ def run_storm(
     state_connection_string: str | None = None,
     app_settings: Mapping[str, str] | None = None,
     emulator: Mapping[str, Any] | None = None,
-    settle_timeout: float = 240.0,
+    settle_timeout: float | None = None,
     reconcile_timeout: float = 300.0,
     scenario: str | None = None,
     fault_shares: Sequence[tuple[dict[str, Any], float]] = FAULT_SHARES,
@@ -489,11 +503,13 @@ def run_storm(
         app_settings={
             # Pause and resume at least once in a big run (the checkpoint is part of the test).
             "TIME_RECONCILE_INVOCATION_SECONDS": "30",
+            "LEANIX_REQUESTS_PER_MINUTE": str(PACE),
             **(app_settings or {}),
         },
         state_connection_string=state_connection_string,
     )
     with hermetic_env(), SandboxStack(options) as stack:
+        stack_settings = stack.app_settings()
         stack.register_subscriptions()
         runner = StormRunner(stack, rng=rng)
         names = stack.tag_names()
@@ -523,6 +539,8 @@ def run_storm(
             edit_s = time.monotonic() - began
         finally:
             human.close()
+        # Generous: under the storm's 429s the client paces itself near its floor (~5 calls/s).
+        settle_timeout = settle_timeout or max(240.0, edits * 1.5)
         began = time.monotonic()
         settled = runner.settle(settle_timeout)
         settle_s = time.monotonic() - began
@@ -556,6 +574,7 @@ def run_storm(
         edited_applications=len(edited),
         outage_seconds=outage_seconds,
         storm_faults=storm_faults,
+        pace_per_minute=int(stack_settings.get("LEANIX_REQUESTS_PER_MINUTE", "1500")),
         wrong_after_webhooks=webhooks.not_right,
         workspace_not_right_before_reconcile=workspace_before.not_right,
         wrong_after_reconcile=after.wrong,
@@ -605,34 +624,79 @@ def quiet_logs() -> Iterator[None]:
             lg.setLevel(level)
 
 
+def check_figures(f: StormFigures) -> list[str]:
+    """What is wrong with a scenario's outcome (empty: it passed). Shared by the tests and
+    ``python -m tests.reliability.storm``."""
+    problems = []
+    if not f.reconcile_finished or f.reconcile_summary.get("failed") != 0:
+        problems.append(f"reconcile not finished cleanly: {f.reconcile_summary}")
+    if f.wrong_after_reconcile or f.missing_after_reconcile:
+        problems.append(
+            f"{f.wrong_after_reconcile} wrong, {f.missing_after_reconcile} missing after the "
+            f"reconcile: {f.examples}"
+        )
+    if f.archived_changed:
+        problems.append(f"{f.archived_changed} archived Applications changed")
+    if f.noop_writes:
+        problems.append(f"{f.noop_writes} no-op writes")
+    other_5xx = {s: n for s, n in f.webhook_answers.items() if s.startswith("5") and s != "503"}
+    if other_5xx:
+        problems.append(f"webhook answered 5xx other than 503: {other_5xx}")
+    if f.leanix_calls > f.call_bound:
+        problems.append(
+            f"{f.leanix_calls} technical-user calls > bound {f.call_bound} (4 x {f.edits} edits "
+            f"+ 2 x ({f.reconcile_pages} pages + {f.reconcile_batches} batches))"
+        )
+    return problems
+
+
+def _scenario(kwargs: dict[str, Any]) -> StormFigures:
+    with quiet_logs():
+        return run_storm(**kwargs)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.reliability.storm", description=__doc__)
     p.add_argument("--edits", type=int, default=1000)
     p.add_argument("--apps", type=int, default=3000)
-    p.add_argument("--outage-edits", type=int, default=200)
-    p.add_argument("--outage-apps", type=int, default=600)
+    p.add_argument("--outage-edits", type=int, default=400)
+    p.add_argument("--outage-apps", type=int, default=1000)
     p.add_argument("--outage-seconds", type=float, default=60.0)
     p.add_argument("--only", choices=("storm", "outage"), action="append", default=[])
+    p.add_argument(
+        "--serial", action="store_true", help="one scenario after the other (default: side by side)"
+    )
     p.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = p.parse_args(argv)
-    wanted = args.only or ["storm", "outage"]
-    figures: list[StormFigures] = []
-    with quiet_logs():
-        for name in wanted:
-            if name == "storm":
-                figures.append(run_storm(args.edits, args.apps))
-            else:
-                figures.append(run_storm(args.outage_edits, args.outage_apps, args.outage_seconds))
-            print(figures_table(figures[-1:]), flush=True)
-    print()
+    scenarios = {
+        "storm": {"edits": args.edits, "apps": args.apps, "scenario": "storm (full)"},
+        "outage": {
+            "edits": args.outage_edits,
+            "apps": args.outage_apps,
+            "outage_seconds": args.outage_seconds,
+            "storm_faults": False,
+            "scenario": f"outage {args.outage_seconds:g} s (full)",
+        },
+    }
+    wanted = [scenarios[name] for name in args.only or ["storm", "outage"]]
+    # Each scenario has its own emulator, host, Azurite and technical-user pace, so they can
+    # run side by side in their own processes; they are pace-bound, not CPU-bound.
+    if args.serial or len(wanted) == 1:
+        figures = [_scenario(kwargs) for kwargs in wanted]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=len(wanted), mp_context=context) as pool:
+            figures = list(pool.map(_scenario, wanted))
     print(figures_table(figures))
     if args.json:
         print(json.dumps([f.as_dict() for f in figures], indent=2))
-    bad = [
-        f.scenario
-        for f in figures
-        if f.wrong_after_reconcile or f.missing_after_reconcile or f.noop_writes
-    ]
+    bad = []
+    for f in figures:
+        problems = check_figures(f)
+        bad += [f.scenario] if problems else []
+        for problem in problems:
+            print(f"FAIL {f.scenario}: {problem}")
+    print(f"{len(figures) - len(bad)} passed, {len(bad)} failed")
     return 1 if bad else 0
 
 

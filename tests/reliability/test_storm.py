@@ -1,0 +1,75 @@
+"""The storm scenarios (tests/reliability/storm.py) at CI size, and at full size for `make storm`.
+
+CI size (part of `make test`): 200 human edits on 600 Applications under the storm's faults,
+and 200 edits with a 20 s Pathfinder outage in their middle. Full size (`-m storm`): 1,000 edits
+on 3,000 Applications, and a 60 s outage. After the reconcile every active Application with both
+fits set must carry exactly its expected TIME tag, the technical user must never have written
+a no-op, and its LeanIX calls must stay within 4 per edit plus 2 per reconcile request (pages
+and batch writes, counted by the emulator).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lx_sandbox.azurite import Azurite
+from tests.reliability.storm import StormFigures, check_figures, run_storm
+
+pytestmark = [pytest.mark.e2e, pytest.mark.sandbox]
+
+
+def check(figures: StormFigures) -> None:
+    """The assertions every scenario shares (figures are in the session summary either way)."""
+    assert check_figures(figures) == []
+
+
+# Pace-bound, not CPU-bound: the storm's 429s keep the client's adaptive pace near its floor.
+@pytest.mark.timeout(420)
+def test_storm(azurite: Azurite, storm_figures: list[StormFigures]) -> None:
+    figures = run_storm(
+        200, 600, state_connection_string=azurite.connection_string, scenario="storm (CI)"
+    )
+    storm_figures.append(figures)
+    check(figures)
+    assert figures.token_exchanges >= 2  # the bearer really expired during the run
+
+
+@pytest.mark.timeout(300)
+def test_outage(azurite: Azurite, storm_figures: list[StormFigures]) -> None:
+    figures = run_storm(
+        200,
+        600,
+        outage_seconds=20,
+        storm_faults=False,
+        state_connection_string=azurite.connection_string,
+        scenario="outage 20 s (CI)",
+    )
+    storm_figures.append(figures)
+    check(figures)
+    assert figures.webhook_answers.get("503", 0) > 0  # the outage was felt, and redelivered
+
+
+@pytest.mark.storm
+@pytest.mark.timeout(1500)
+def test_full_storm(azurite: Azurite, storm_figures: list[StormFigures]) -> None:
+    figures = run_storm(
+        1000, 3000, state_connection_string=azurite.connection_string, scenario="storm (full)"
+    )
+    storm_figures.append(figures)
+    check(figures)
+
+
+@pytest.mark.storm
+@pytest.mark.timeout(600)
+def test_full_outage(azurite: Azurite, storm_figures: list[StormFigures]) -> None:
+    figures = run_storm(
+        400,
+        1000,
+        outage_seconds=60,
+        storm_faults=False,
+        state_connection_string=azurite.connection_string,
+        scenario="outage 60 s (full)",
+    )
+    storm_figures.append(figures)
+    check(figures)
+    assert figures.webhook_answers.get("503", 0) > 0
