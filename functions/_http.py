@@ -123,5 +123,5 @@ def _default_retry_after() -> int:
 
     try:
         return runtime.webhook_settings().retry_after_seconds
-    except Exception:
+    except Exception:  # a broken setting must not hide the answer being built
         return 30
