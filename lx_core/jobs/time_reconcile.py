@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from lx_core import deadline
 from lx_core.decisions.time_tags import Outcome
 from lx_core.errors import (
@@ -126,7 +128,14 @@ class ReconcileRun:
         row = self._store.get(CHECKPOINT_PARTITION, self.key)
         if row is None:
             return None
-        return Checkpoint.model_validate(row.data)
+        try:
+            return Checkpoint.model_validate(row.data)
+        except ValidationError:
+            # Damaged, or written by an incompatible version: starting over is safe.
+            log.warning(
+                "discarding an unreadable TIME reconcile checkpoint", extra={"key": row.key}
+            )
+            return None
 
     def run(
         self,

@@ -192,3 +192,14 @@ def test_a_failed_data_model_read_fails_the_run_before_any_write(workspace: Fake
     with pytest.raises(ServerError):
         make_run(MemoryStore()).run()
     assert workspace.count("lxUpdateFactSheets") == 0
+
+
+def test_an_unreadable_checkpoint_is_discarded_and_the_run_starts_over(
+    workspace: FakeLeanIX,
+) -> None:
+    store = MemoryStore()
+    run = make_run(store)
+    store.upsert(CHECKPOINT_PARTITION, run.key, {"version": 99, "cursor": 5})
+    summary = run.run()
+    assert summary.state == "finished" and summary.examined == 40 and summary.invocations == 1
+    assert wrong(workspace) == []
