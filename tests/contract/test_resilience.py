@@ -202,7 +202,9 @@ def test_pacing_keeps_calls_under_the_configured_rate(
         assert client.graphql.get_fact_sheet(WAREHOUSE, "id") == {"id": WAREHOUSE}
     elapsed = time.monotonic() - started
     assert elapsed >= 0.45
-    assert client.stats.snapshot().paced_seconds >= 0.4
+    # How much of that was pacing depends on how long the calls themselves took (a slow, busy
+    # machine refills the bucket meanwhile); that some was, and no more than the whole, does not.
+    assert 0 < client.stats.snapshot().paced_seconds <= elapsed
     assert admin.requests_to(GQL_KEY) == 14
 
 
