@@ -28,12 +28,12 @@ from lx_core.leanix.client import LeanIXClient
 ROOT = Path(__file__).resolve().parent.parent
 TECHNICAL_TOKEN = "sandbox-technical-user-token"  # noqa: S105 - public sandbox token
 MAX_PACE = 1800  # requests/min: LeanIX's documented per-user limit, the client's maximum
-_ENV_PREFIXES = ("LEANIX_", "TIME_", "LX_WEBHOOK_")
+_ENV_PREFIXES = ("LEANIX_", "TIME_", "LX_WEBHOOK_", "LX_STATE_")
 
 
 @contextmanager
 def hermetic_env() -> Iterator[None]:
-    """Hide the developer's LEANIX_/TIME_/LX_WEBHOOK_ settings; restore them afterwards."""
+    """Hide the developer's LEANIX_/TIME_/LX_WEBHOOK_/LX_STATE_ settings, then restore them."""
     saved = {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)}
     for name in saved:
         del os.environ[name]

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from bench.common import hermetic_env
 from lx_sandbox.azurite import Azurite
 from lx_sandbox.stack import SandboxStack, StackOptions
-from tests.reliability.storm import StormFigures, figures_table, hermetic_env
+from tests.reliability.storm import StormFigures, figures_table
 
 _FIGURES: list[StormFigures] = []
 

@@ -31,7 +31,6 @@ import argparse
 import json
 import logging
 import multiprocessing
-import os
 import random
 import time
 from collections import Counter
@@ -44,6 +43,7 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 
+from bench.common import hermetic_env
 from lx_core.config import StateSettings
 from lx_core.jobs.time_reconcile import CHECKPOINT_PARTITION, LAST_RUN_PARTITION
 from lx_core.leanix.client import LeanIXClient
@@ -56,7 +56,6 @@ from lx_sandbox.stack import SandboxStack, StackOptions
 TIME_GROUP = "TIME Model"
 PAGE_OP, BATCH_OP = "lxFactSheetPage", "lxUpdateFactSheets"
 COMBOS = [(f, t) for f in FUNCTIONAL for t in TECHNICAL]
-_ENV_PREFIXES = ("LEANIX_", "TIME_", "LX_WEBHOOK_", "LX_STATE_")
 
 #: Share of the technical user's calls answered with each fault (30% in all).
 FAULT_SHARES: tuple[tuple[dict[str, Any], float], ...] = (
@@ -258,20 +257,6 @@ def figures_table(figures: Sequence[StormFigures]) -> str:
 
 
 # -- the run ------------------------------------------------------------------------------------
-
-
-@contextmanager
-def hermetic_env() -> Iterator[None]:
-    """Hide the developer's LEANIX_/TIME_/LX_WEBHOOK_/LX_STATE_ settings while the stack runs."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)}
-    for name in saved:
-        del os.environ[name]
-    try:
-        yield
-    finally:
-        for name in [k for k in os.environ if k.startswith(_ENV_PREFIXES)]:
-            del os.environ[name]
-        os.environ.update(saved)
 
 
 @dataclass(frozen=True)
