@@ -237,6 +237,103 @@ class StateSettings(BaseSettings):
         return bool(self.table_endpoint or self.connection_string)
 
 
+class IntegrationSettings(BaseSettings):
+    """Integration API runs: connectors, the run watcher and the large-input path
+    (env prefix ``LX_INTEGRATION_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_INTEGRATION_", extra="ignore", frozen=True)
+
+    connectors_dir: str = Field(
+        "infra/leanix/connectors",
+        description="Folder of connector files, relative to the app root (deployed with it).",
+    )
+    url_input_threshold_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="An LDIF larger than this is uploaded to LeanIX's SAS URL and started with "
+        "withUrlInput instead of one inline POST; also the in-memory buffer limit.",
+    )
+    poll_min_seconds: float = Field(1.0, gt=0, le=60)
+    poll_max_seconds: float = Field(
+        60.0, gt=0, le=3600, description="Longest wait between two status polls of one run."
+    )
+    watch_schedule: str = Field(
+        "0 */1 * * * *", description="NCRONTAB of the watch tick that advances every open run."
+    )
+    tick_invocation_seconds: float = Field(
+        240.0, gt=0, le=3600, description="Time one tick may spend watching runs."
+    )
+    lease_seconds: float = Field(
+        60.0, gt=0, le=600, description="Lease on one connector's run state while it is decided."
+    )
+    handover: Literal["keep_watching", "stop"] = Field(
+        "keep_watching",
+        description="At the watcher's deadline: keep watching at the next tick, or stop the run.",
+    )
+    warnings_limit: int = Field(
+        500, ge=0, le=100_000, description="Warnings kept per outcome (the count is always kept)."
+    )
+
+    @model_validator(mode="after")
+    def _poll_bounds(self) -> IntegrationSettings:
+        if self.poll_min_seconds > self.poll_max_seconds:
+            raise ValueError("poll_min_seconds must not exceed poll_max_seconds")
+        return self
+
+
+class BlobSettings(BaseSettings):
+    """Blob storage of the *data* account: run results and inbound blob sources
+    (env prefix ``LX_BLOB_``). Identity-based in Azure, a connection string locally."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_BLOB_", extra="ignore", frozen=True)
+
+    account_url: str | None = Field(
+        None, description="https://<account>.blob.core.windows.net (identity-based access)."
+    )
+    connection_string: SecretStr | None = Field(
+        None, description="A storage connection string, e.g. Azurite's (secret)."
+    )
+    client_id: str | None = Field(
+        None, description="Client id of the user-assigned managed identity, in Azure."
+    )
+    results_container: str = Field("lx-results", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    chunk_bytes: int = Field(
+        4 * 1024 * 1024, ge=64 * 1024, le=100 * 1024 * 1024, description="Upload block size."
+    )
+
+    @field_validator("account_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an http(s) URL of a Blob service")
+        if parts.query or parts.fragment:
+            raise ValueError("must not contain a query (no SAS tokens; use the identity)")
+        return value
+
+    @field_validator("connection_string")
+    @classmethod
+    def _check_connection_string(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return _reject_unresolved_secret(value)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> BlobSettings:
+        if self.account_url and self.connection_string:
+            raise ValueError("set LX_BLOB_ACCOUNT_URL or LX_BLOB_CONNECTION_STRING, not both")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_url or self.connection_string)
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 _MAX_CACHED_SETTINGS = 32
