@@ -2,9 +2,11 @@
 
 import azure.functions as func
 
+from functions.integration_runs import bp as integration_runs_bp
 from functions.time_reconcile import bp as time_reconcile_bp
 from functions.time_webhook import bp as time_webhook_bp
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(time_webhook_bp)
 app.register_functions(time_reconcile_bp)
+app.register_functions(integration_runs_bp)

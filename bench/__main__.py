@@ -16,7 +16,16 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import burst, cold_start, event_cost, memory, reconcile, report, throughput
+from bench import (
+    burst,
+    cold_start,
+    event_cost,
+    integration,
+    memory,
+    reconcile,
+    report,
+    throughput,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,11 @@ BENCHMARKS = (
     Benchmark("throughput", lambda a: throughput.measure(a.events), throughput.table),
     Benchmark("memory", lambda a: memory.measure(a.apps), memory.table),
     Benchmark("burst", lambda a: burst.measure(a.burst), burst.table),
+    Benchmark(
+        "integration",
+        lambda a: integration.measure((a.ldif_items // 10, a.ldif_items)),
+        integration.table,
+    ),
 )
 NAMES = [b.name for b in BENCHMARKS]
 
@@ -56,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--events", type=int, default=300, help="events for event_cost/throughput")
     p.add_argument("--burst", type=int, default=1000, help="changes arriving at once for burst")
     p.add_argument("--latency-ms", type=int, default=20, help="latency added by the emulator")
+    p.add_argument(
+        "--ldif-items", type=int, default=1_000_000, help="largest LDIF for integration (÷10 too)"
+    )
     p.add_argument("--cold-runs", type=int, default=15, help="fresh interpreters per import")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = p.parse_args(argv)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lx_cli.integration import connectors_app, processors_app, sync_app
 from lx_cli.sandbox import sandbox_app
 from lx_cli.settings_file import SettingsFileError, load_settings_file
 
@@ -37,6 +38,9 @@ config_app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(sync_app, name="sync")
+app.add_typer(processors_app, name="processors")
+app.add_typer(connectors_app, name="connectors")
 
 console = Console(stderr=True)
 out = Console()

@@ -152,3 +152,62 @@ PAYLOAD_TYPE_TO_EVENT: Final[dict[str, str]] = {
 #: way: where the read carries it, it is compared; where not, plans report it as unverifiable
 #: and ``lx config apply --resend-secrets`` sends it anyway.
 SUBSCRIPTION_SECRET_FIELDS: Final[frozenset[str]] = frozenset({"authorizationHeader"})
+
+# --- Integration API (§5) -----------------------------------------------------------------------
+
+INTEGRATION_API_PATH: Final[str] = "/services/integration-api/v1"
+
+#: §5.2 [V] enum, [I] that these three end a run: the watcher stops polling on any of them.
+#: Any other value (including one LeanIX may add later) is treated as still running.
+RUN_TERMINAL_STATES: Final[frozenset[str]] = frozenset({"FINISHED", "FAILED", "STOPPED"})
+
+#: §5.1 [I]: a run whose status is one of these has been started (so a 400 "already started" on
+#: a repeated ``/start`` means our earlier start went through and is not an error).
+RUN_STARTED_STATES: Final[frozenset[str]] = frozenset(
+    {"PENDING", "IN_PROGRESS", "FINISHED", "FAILED", "STOPPED"}
+)
+
+#: §5.1 [V3]: the create-run answer is read as ``{"id": ...}`` (LeanIX's own script) and a list
+#: ``[{"id": ...}]`` (the OpenAPI type) is tolerated; the first item's id is the run.
+CREATE_RUN_RESPONSE_MAY_BE_LIST: Final[bool] = True
+
+#: §5.1 [I]: ``GET /configurations`` without filters answers a list (with them, one object).
+CONFIGURATIONS_UNFILTERED_IS_LIST: Final[bool] = True
+
+#: §5.1 [V]: the warnings page size limit.
+MAX_WARNINGS_PAGE_SIZE: Final[int] = 100
+
+#: §5.6 [V] endpoints, [I] flow: a large LDIF is PUT to the SAS URL of ``GET /storages/azure``
+#: as one block blob, then ``withUrlInput`` is called with ``type: azureStorage``. The
+#: x-ms-version is pinned so the single-PUT limit is 5000 MiB (2019-12-12 and later).
+SAS_UPLOAD_HEADERS: Final[dict[str, str]] = {
+    "x-ms-blob-type": "BlockBlob",
+    "x-ms-version": "2021-12-02",
+    "Content-Type": "application/json",
+}
+URL_INPUT_TYPE: Final[str] = "azureStorage"
+
+# --- LDIF and processor configurations (§5.3, §5.4; integration-api-processors.md §1) ---------
+
+#: §5.3 [V] for header strings; [I] that content ``type`` and ``id`` obey the same 500-character
+#: limit (an external id longer than that is refused before the LDIF is sent).
+LDIF_CONTENT_KEY_MAX_CHARS: Final[int] = 500
+
+#: processors.md §1 [V3] form, [U] server acceptance: the flat external identifier
+#: ``{"external": {"type": "externalId", "id": "${content.id}"}}`` (plain strings instead of
+#: ``{"expr": ...}``) from LeanIX's massDataGenerator script is accepted by validation.
+FLAT_EXTERNAL_IDENTIFIER_ACCEPTED: Final[bool] = True
+
+# --- Recurring runs (connectors as code) ------------------------------------------------------
+
+#: §5.1 [U]: the ``description`` of a run in ``GET /synchronizationRuns`` carries the LDIF's
+#: ``description``. The sync job writes its attempt id there and, after a lost create answer,
+#: adopts the run that carries it. If LeanIX does not echo it, nothing is adopted and a new run
+#: is created; the orphan was created with ``start=false``, so it never runs: no data is
+#: written twice either way.
+RUN_DESCRIPTION_ECHOES_LDIF: Final[bool] = True
+
+#: §5.1 [I]: ``GET /configurations`` returns a configuration exactly as it was PUT, so comparing
+#: it with the file decides whether an upsert is needed (``lx processors plan``). Defaults that
+#: LeanIX might add would show as differences, never be lost.
+CONFIGURATION_READ_AS_WRITTEN: Final[bool] = True

@@ -8,11 +8,19 @@ is redacted and truncated before it gets here.
 
     LxError                           root; ``retryable`` says whether trying later may succeed
     ├── ConfigurationError            a setting is missing or malformed; names it, never its value
+    │   └── DocumentError             a JSON file breaks a rule: names file, JSON path and rule
     ├── EventParseError               a webhook body is not a LeanIX event (answered 400)
+    ├── LdifError                     an LDIF header or content item breaks §5.3 (names the item)
     ├── StateError                    the state store (Azure Table storage) refused or failed
     │   ├── StateConflictError        the row exists already, or its ETag moved on (lost a race)
     │   ├── StateUnavailableError     the store could not be reached or answered 5xx   [retryable]
     │   └── LeaseLostError            another owner holds the lease we were renewing
+    ├── StorageError                  Blob storage (results, inbound blobs) refused or failed
+    │   ├── BlobExistsError           the blob exists already (an upload without overwrite)
+    │   ├── BlobNotFoundError         the blob does not exist
+    │   └── StorageUnavailableError   the service could not be reached or answered 5xx [retryable]
+    ├── SourceError                   an inbound source could not be read or mapped
+    │   └── SourceUnavailableError    no answer, timeout, 429 or 5xx after its retries [retryable]
     └── LeanIXError                   a LeanIX call failed
         ├── TransportError            no HTTP answer: connection refused, DNS, TLS     [retryable]
         │   ├── RequestTimeoutError   connect or read timeout                          [retryable]
@@ -69,6 +77,37 @@ class ConfigurationError(LxError):
         super().__init__(message)
 
 
+class DocumentError(ConfigurationError):
+    """A configuration document (connector or processor file) breaks a rule.
+
+    One error per document, naming the file, the JSON path (``$.processors[2].run``) and the rule
+    id (``required``, ``type``, ``duplicate-key``, ...), so a CI log points at the exact line to
+    fix. The message describes the rule, never the offending value (it may be a secret).
+    """
+
+    def __init__(self, message: str, *, file: str, path: str = "$", rule: str) -> None:
+        self.file = file
+        self.path = path
+        self.rule = rule
+        super().__init__(message)
+
+    def _render(self) -> str:
+        return f"{self.file}: {self.path}: {self.message} (rule: {self.rule})"
+
+
+class LdifError(LxError):
+    """An LDIF header or content item breaks the format (§5.3). ``path`` names the item
+    (``$.content[12].id``) and ``rule`` the check; the item's data is never echoed."""
+
+    def __init__(self, message: str, *, path: str = "$", rule: str) -> None:
+        self.path = path
+        self.rule = rule
+        super().__init__(message)
+
+    def _render(self) -> str:
+        return f"{self.path}: {self.message} (rule: {self.rule})"
+
+
 class EventParseError(LxError):
     """The body is not a LeanIX event; the message names the offending field, never its value."""
 
@@ -99,6 +138,66 @@ class StateUnavailableError(StateError):
 
 class LeaseLostError(StateError):
     """The lease we held was taken over (it expired and someone else acquired it)."""
+
+
+class StorageError(LxError):
+    """Blob storage refused or failed an operation; names the container and blob, never a key."""
+
+    def __init__(self, message: str, *, container: str | None = None, name: str | None = None):
+        self.container = container
+        self.name = name
+        super().__init__(message)
+
+    def _render(self) -> str:
+        if self.container is None:
+            return self.message
+        where = self.container if self.name is None else f"{self.container}/{self.name}"
+        return f"{self.message} [{where}]"
+
+
+class BlobExistsError(StorageError):
+    """An upload without ``overwrite`` found the blob there already."""
+
+
+class BlobNotFoundError(StorageError):
+    """The blob (or its container) does not exist."""
+
+
+class StorageUnavailableError(StorageError):
+    """The Blob service could not be reached, timed out, or answered with a server error."""
+
+    retryable = True
+
+
+class SourceError(LxError):
+    """An inbound source could not be read or mapped. ``url`` is the address without its query
+    string (which may carry a key); the secret of the source's auth is never in the message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(message, retry_after=retry_after)
+
+    def _render(self) -> str:
+        parts = [self.message]
+        if self.url:
+            parts.append(f"[{self.url}]")
+        if self.status is not None:
+            parts.append(f"status={self.status}")
+        return " ".join(parts)
+
+
+class SourceUnavailableError(SourceError):
+    """No usable answer after the bounded retries: transport failure, timeout, 429 or 5xx."""
+
+    retryable = True
 
 
 class LeanIXError(LxError):

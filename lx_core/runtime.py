@@ -7,17 +7,30 @@ workspace: a change of settings (a rotated token, another host) simply yields an
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lx_core.config import LeanIXSettings, StateSettings, TimeSettings, WebhookSettings, cached
+from lx_core.config import (
+    BlobSettings,
+    LeanIXSettings,
+    StateSettings,
+    TimeSettings,
+    WebhookSettings,
+    cached,
+)
 from lx_core.jobs.time_tagging import TimeTagger
 from lx_core.leanix.client import LeanIXClient
 from lx_core.state.base import StateStore
 
 if TYPE_CHECKING:
+    from lx_core.config import IntegrationSettings
+    from lx_core.integration.connectors import Registry
+    from lx_core.jobs.sync_tick import SyncTicker, TickReport
     from lx_core.jobs.time_reconcile import ReconcileRun
+    from lx_core.storage.blob import BlobStore
 
 _MAX_CLIENTS = 8
 _lock = threading.Lock()
@@ -76,6 +89,102 @@ def time_reconcile_run(owner: str | None = None) -> ReconcileRun:
     return ReconcileRun(time_tagger(), state_store(), owner=owner)
 
 
+def integration_settings() -> IntegrationSettings:
+    from lx_core.config import IntegrationSettings
+
+    return cached(IntegrationSettings)
+
+
+#: The app's root folder: relative connector paths are resolved against it.
+APP_ROOT = Path(__file__).resolve().parent.parent
+_registries: dict[Path, Registry] = {}
+
+
+def connectors_dir(settings: IntegrationSettings | None = None) -> Path:
+    path = Path((settings or integration_settings()).connectors_dir)
+    return path if path.is_absolute() else APP_ROOT / path
+
+
+def integration_registry() -> Registry:
+    """The connectors deployed with the app, validated once per process and folder."""
+    from lx_core.integration.connectors import load_registry
+
+    directory = connectors_dir()
+    with _lock:
+        registry = _registries.get(directory)
+        if registry is None:
+            registry = _registries[directory] = load_registry(directory)
+        return registry
+
+
+_blob_stores: dict[BlobSettings, BlobStore] = {}
+
+
+def blob_store() -> BlobStore | None:
+    """The process's blob store from ``LX_BLOB_*``, or None when none is configured."""
+    settings = cached(BlobSettings)
+    if not settings.configured:
+        return None
+    with _lock:
+        store = _blob_stores.get(settings)
+        if store is None:
+            from lx_core.storage.blob import open_blob_store
+
+            store = _blob_stores[settings] = open_blob_store(settings)
+        return store
+
+
+def sync_ticker(name: str, *, owner: str | None = None) -> SyncTicker:
+    """A ticker for one deployed connector over the shared client, state and blob stores."""
+    from lx_core.errors import ConfigurationError
+    from lx_core.jobs.sync_tick import SyncTicker
+
+    connector = integration_registry().get(name)
+    if connector is None:
+        raise ConfigurationError(f"no valid connector named {name!r} in {connectors_dir()}")
+    store = state_store()
+    if store is None:
+        raise ConfigurationError(
+            "Integration runs keep their state in the state store; set LX_STATE_*",
+            settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
+        )
+    return SyncTicker(
+        connector,
+        api=leanix_client().integration,
+        store=store,
+        settings=integration_settings(),
+        blob=blob_store(),
+        blob_settings=cached(BlobSettings),
+        env=os.environ,
+        owner=owner,
+    )
+
+
+def sync_watch_all(*, budget_seconds: float) -> list[TickReport]:
+    """Advance every open run by one tick, sharing the budget; one connector's failure is
+    reported and does not stop the others."""
+    import time
+
+    from lx_core.errors import LxError
+    from lx_core.jobs.sync_state import SyncStates
+    from lx_core.jobs.sync_tick import TickReport
+
+    store = state_store()
+    if store is None:
+        return []
+    states = SyncStates(store)
+    open_names = [n for n in sorted(integration_registry().connectors) if states.get(n)[0].open]
+    reports: list[TickReport] = []
+    end = time.monotonic() + budget_seconds
+    for index, name in enumerate(open_names):
+        share = max(1.0, (end - time.monotonic()) / (len(open_names) - index))
+        try:
+            reports.append(sync_ticker(name).tick(start=False, budget_seconds=share))
+        except LxError as exc:
+            reports.append(TickReport(name, "error", message=f"{type(exc).__name__}: {exc}"))
+    return reports
+
+
 def reset_process_state() -> None:
     """Forget everything this process keeps between invocations: clients, bearer tokens, pacers,
     tag groups, the data model and cached settings. The one reset for tests, the CLI and the
@@ -92,6 +201,9 @@ def reset_process_state() -> None:
             _clients.popitem()[1].close()
         while _stores:
             _stores.popitem()[1].close()
+        while _blob_stores:
+            _blob_stores.popitem()[1].close()
+        _registries.clear()
     for clear in (
         clear_token_cache,
         clear_buckets,

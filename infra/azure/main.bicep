@@ -6,12 +6,12 @@
 //
 // Security model:
 // - One user-assigned managed identity does everything at run time: host storage, deployment
-//   package download, the application state table, Application Insights ingestion (Entra auth
-//   only) and Key Vault references. No storage keys, no instrumentation keys, no connection strings.
+//   package download, the application state table, the result and source blob containers,
+//   Application Insights ingestion (Entra auth only) and Key Vault references. No storage keys, no instrumentation keys, no connection strings.
 // - Two storage accounts, so each gets only the roles its user needs: the HOST account
 //   (`AzureWebJobsStorage`: timer locks, host keys, deployment package) and the DATA account
-//   (application state in Table storage, later result blobs). The app reaches the data account
-//   only through `LX_STATE_TABLE_ENDPOINT`; an operator can be granted the data account without
+//   (application state in Table storage, Integration API result and source blobs). The app
+//   reaches the data account only through `LX_STATE_TABLE_ENDPOINT` and `LX_BLOB_ACCOUNT_URL`; an operator can be granted the data account without
 //   getting anything on the host account, and the reverse.
 // - Secret VALUES are never in this template or in any parameter file. The two secrets are set
 //   after deployment with `az keyvault secret set` (see README.md); the app settings hold only
@@ -98,6 +98,16 @@ param dataStorageSkuName string = 'Standard_ZRS'
 @maxLength(63)
 param stateTableName string = 'lxstate'
 
+@description('Blob container of the data account that receives Integration API run results (the app may write there, and nowhere else): 3-63 lowercase letters, digits and single hyphens.')
+@minLength(3)
+@maxLength(63)
+param resultsContainerName string = 'lx-results'
+
+@description('Blob container of the data account that holds inbound blob sources of connectors (the app may only read it).')
+@minLength(3)
+@maxLength(63)
+param sourcesContainerName string = 'lx-sources'
+
 @description('Log Analytics retention in days.')
 @minValue(30)
 @maxValue(730)
@@ -137,6 +147,8 @@ var webhookAuthorizationSecretName = 'lx-webhook-authorization'
 // Built-in role definition ids (identical in every tenant).
 var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
@@ -206,8 +218,8 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data storage: application state in Table storage (and, later, result blobs). Hardened like the
-// host account; only the app identity's table-scoped role (below) reaches it.
+// Data storage: application state in Table storage, result and source blobs. Hardened like the
+// host account; only the app identity's table- and container-scoped roles (below) reach it.
 // ---------------------------------------------------------------------------------------------
 
 resource dataStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -246,9 +258,40 @@ resource stateTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023
   name: stateTableName
 }
 
-// Result blobs (a later feature) go here: a `blobServices` child of dataStorage with a private
-// container, and a "Storage Blob Data Contributor" assignment for the app identity scoped to
-// that container (not the account), next to stateTableDataContributor below.
+// Blob containers of the data account: run results out, inbound blob sources in. Both private;
+// the app's blob roles are scoped to one container each (see resultsBlobDataContributor and
+// sourcesBlobDataReader), so it can neither list nor create containers, nor read the results
+// container's neighbours. Soft delete keeps an overwritten or deleted blob for 7 days.
+resource dataBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: dataStorage
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource resultsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: dataBlobService
+  name: resultsContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource sourcesContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: dataBlobService
+  name: sourcesContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Monitoring: Log Analytics + workspace-based Application Insights (Entra-only ingestion)
@@ -412,11 +455,18 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     LX_STATE_TABLE_ENDPOINT: dataStorage.properties.primaryEndpoints.table
     LX_STATE_TABLE_NAME: stateTable.name
     LX_STATE_CLIENT_ID: identity.properties.clientId
+    // Integration API results (and inbound blob sources): the data account's Blob service,
+    // through the same identity.
+    LX_BLOB_ACCOUNT_URL: dataStorage.properties.primaryEndpoints.blob
+    LX_BLOB_CLIENT_ID: identity.properties.clientId
+    LX_BLOB_RESULTS_CONTAINER: resultsContainer.name
   }
   dependsOn: [
     hostBlobDataOwner
     hostTableDataContributor
     stateTableDataContributor
+    resultsBlobDataContributor
+    sourcesBlobDataReader
     monitoringMetricsPublisher
     keyVaultSecretsUser
   ]
@@ -457,14 +507,39 @@ resource hostTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-
 }
 
 // Data account: table data of the state table only (entity read/write/delete). Scoped to the
-// table, not the account: the app cannot list, create or delete other tables, and a later blob
-// role on this account stays separate. Table-scoped assignments are supported through ARM (not
+// table, not the account: the app cannot list, create or delete other tables, and the blob
+// roles on this account (below) stay separate. Table-scoped assignments are supported through ARM (not
 // in the portal): https://learn.microsoft.com/azure/storage/tables/assign-azure-role-data-access
 resource stateTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(stateTable.id, identity.id, roleIds.storageTableDataContributor)
   scope: stateTable
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Data account, blobs: write (create, overwrite, read) the results container only. Storage Blob
+// Data Contributor is what writing blobs through the SDK needs; Owner would add ACL management,
+// which nothing here uses. Source: integration-api-processors.md §5 (Blob output with identity).
+resource resultsBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(resultsContainer.id, identity.id, roleIds.storageBlobDataContributor)
+  scope: resultsContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Data account, blobs: read the inbound sources container only. Whoever feeds a blob source
+// (an operator, another system) gets its own write role there; the app cannot change its input.
+resource sourcesBlobDataReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(sourcesContainer.id, identity.id, roleIds.storageBlobDataReader)
+  scope: sourcesContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -519,4 +594,8 @@ output dataStorageAccountName string = dataStorage.name
 @description('LX_STATE_TABLE_ENDPOINT for the lx CLI: the Table service of the data account.')
 output stateTableEndpoint string = dataStorage.properties.primaryEndpoints.table
 output stateTableName string = stateTable.name
+@description('LX_BLOB_ACCOUNT_URL for the lx CLI: the Blob service of the data account.')
+output blobEndpoint string = dataStorage.properties.primaryEndpoints.blob
+output resultsContainerName string = resultsContainer.name
+output sourcesContainerName string = sourcesContainer.name
 output applicationInsightsName string = appInsights.name

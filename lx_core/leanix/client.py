@@ -16,12 +16,14 @@ import requests
 from lx_core.config import LeanIXSettings, load
 from lx_core.leanix.auth import TokenClaims
 from lx_core.leanix.graphql import GraphQLClient
+from lx_core.leanix.integration_api import IntegrationAPI
 from lx_core.leanix.transport import CallStats, HttpTransport
 from lx_core.leanix.webhooks import WebhooksClient
 
 
 class LeanIXClient:
-    """One workspace, one technical user: GraphQL, webhooks and raw REST calls."""
+    """One workspace, one technical user: GraphQL, webhooks, the Integration API and raw REST
+    calls."""
 
     def __init__(
         self,
@@ -81,6 +83,12 @@ class LeanIXClient:
     @cached_property
     def webhooks(self) -> WebhooksClient:
         return WebhooksClient(self._transport)
+
+    @cached_property
+    def integration(self) -> IntegrationAPI:
+        """The Integration API; its IntegrationSettings are read from the environment when
+        first needed (pass your own with ``IntegrationAPI(client.transport, settings=...)``)."""
+        return IntegrationAPI(self._transport)
 
     def close(self) -> None:
         self._transport.close()

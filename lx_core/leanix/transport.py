@@ -10,6 +10,11 @@ request was not processed, so replaying is safe even for writes); a second 401 i
 AuthenticationError. Service calls go to the token's ``instanceUrl``, not the configured host.
 
 Logs carry method, path (no query string), status, timing and attempt counts, never headers.
+
+Besides JSON, a call may send a raw body (``data``: bytes, or a seekable binary file that is
+rewound before every attempt, so a retry or the 401 replay never sends half a body), extra
+headers (never ``Authorization``), and ask for a streamed answer (``stream=True``: the caller
+reads and closes it; error answers are read at once, so their connection is released).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -138,6 +143,36 @@ class CallStats:
         return self.snapshot().token_exchanges
 
 
+class _Body:
+    """What one logical request sends, kept together so the 401 replay sends the same."""
+
+    __slots__ = ("data", "headers", "json", "start")
+
+    def __init__(
+        self, json: Any, data: bytes | IO[bytes] | None, headers: Mapping[str, str] | None
+    ) -> None:
+        self.json = json
+        self.data = data
+        self.headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+        self.start = data.tell() if data is not None and not isinstance(data, bytes) else None
+
+    def rewind(self) -> None:
+        if self.start is not None and self.data is not None and not isinstance(self.data, bytes):
+            self.data.seek(self.start)
+
+
+def _rewinder(data: Any) -> Callable[[], None]:
+    """Seek a file body back to where it started before each attempt (bytes need nothing)."""
+    if data is None or isinstance(data, bytes | bytearray) or not hasattr(data, "seek"):
+        return lambda: None
+    start = data.tell()
+
+    def rewind() -> None:
+        data.seek(start)
+
+    return rewind
+
+
 class HttpTransport:
     """Pooled session + timeouts + pacing + retries + bearer; maps failures to lx_core errors."""
 
@@ -195,16 +230,25 @@ class HttpTransport:
         idempotent: bool,
         timeout: tuple[float, float] | None = None,
         expect_json: bool = False,
+        data: bytes | IO[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        unusable: Callable[[requests.Response], bool] | None = None,
     ) -> requests.Response:
         """An authenticated call to ``instanceUrl + path``; raises lx_core errors on failure.
         ``expect_json``: a 2xx whose body is not a JSON object is retried (when idempotent) and
-        then raised as MalformedResponseError."""
+        then raised as MalformedResponseError; ``unusable`` generalises that check."""
         if not path.startswith("/") or path.startswith("//") or "://" in path:
             raise ValueError("path must be an absolute path on the LeanIX host, e.g. /services/…")
+        if json is not None and data is not None:
+            raise ValueError("send either json or data, not both")
+        if expect_json:
+            unusable = is_not_json_object
         method = method.upper()
+        body = _Body(json, data, headers)
         token = self.tokens.get()
         response = self._authorized(
-            method, path, token, json, params, idempotent, timeout, expect_json
+            method, path, token, body, params, idempotent, timeout, unusable, stream
         )
         if response.status_code == 401:
             logger.info(
@@ -214,7 +258,7 @@ class HttpTransport:
             self.tokens.invalidate(token)
             token = self.tokens.get()
             response = self._authorized(
-                method, path, token, json, params, idempotent, timeout, expect_json
+                method, path, token, body, params, idempotent, timeout, unusable, stream
             )
             if response.status_code == 401:
                 raise error_from_response(
@@ -224,10 +268,9 @@ class HttpTransport:
             raise error_from_response(
                 response, method=method, path=path, redact=self._redactor(token), now=self._wall()
             )
-        if expect_json and is_not_json_object(response):
-            raise malformed_response(
-                response, method=method, path=path, what="its body is not a JSON object"
-            )
+        if unusable is not None and unusable(response):
+            what = "its body is not a JSON object" if expect_json else "its body is not usable"
+            raise malformed_response(response, method=method, path=path, what=what)
         return response
 
     def _authorized(
@@ -235,22 +278,31 @@ class HttpTransport:
         method: str,
         path: str,
         token: BearerToken,
-        json: Any,
+        body: _Body,
         params: Mapping[str, Any] | None,
         idempotent: bool,
         timeout: tuple[float, float] | None,
-        expect_json: bool,
+        unusable: Callable[[requests.Response], bool] | None,
+        stream: bool,
     ) -> requests.Response:
+        body.rewind()
+        headers = {"Accept": "application/json", **body.headers}
+        headers["Authorization"] = token.authorization()
+        extra: dict[str, Any] = {"stream": True} if stream else {}
+        if body.data is not None:
+            extra["data"] = body.data
+        else:
+            extra["json"] = body.json
         return self.send(
             method,
             token.claims.instance_url + path,
             path=path,
             idempotent=idempotent,
-            json=json,
             params=params,
-            headers={"Authorization": token.authorization(), "Accept": "application/json"},
+            headers=headers,
             timeout=timeout,
-            unusable=is_not_json_object if expect_json else None,
+            unusable=unusable,
+            **extra,
         )
 
     def send(
@@ -270,8 +322,11 @@ class HttpTransport:
         shown_path = path_only(path)
         connect, read = timeout or self.timeout
         self.stats.record_request()
+        rewind = _rewinder(kwargs.get("data"))
+        stream = bool(kwargs.get("stream"))
 
         def attempt() -> requests.Response:
+            rewind()
             left = deadline.remaining() - deadline.MIN_USEFUL_SECONDS
             if left <= 0:
                 raise _DeadlinePassedError
@@ -290,6 +345,8 @@ class HttpTransport:
             )
             if response.status_code == 429:
                 self._pacer.throttled(retry_after_of(response, self._wall()))
+            if stream and not 200 <= response.status_code < 300:
+                _ = response.content  # small error body: read it so the connection is released
             logger.debug(
                 "LeanIX call",
                 extra={

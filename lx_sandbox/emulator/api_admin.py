@@ -16,11 +16,13 @@ from lx_sandbox.emulator.admin_config import apply_config, config_json
 from lx_sandbox.emulator.core import resolve_seed
 from lx_sandbox.emulator.events import fact_sheet_json
 from lx_sandbox.emulator.http_util import json_body
+from lx_sandbox.emulator.integration import admin_api as integration_admin
 from lx_sandbox.emulator.json_checks import object_of, positive_number
 from lx_sandbox.emulator.seed import generate_workspace, load_fixture
 
 if TYPE_CHECKING:
     from lx_sandbox.emulator.core import Emulator
+    from lx_sandbox.emulator.state import FactSheet
 
 JsonDict = dict[str, Any]
 PREFIX = "/_sandbox"
@@ -29,6 +31,26 @@ _REVOCATION_STATE = frozenset({"rounds", "nextInSeconds"})
 
 def _bad(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _integration_view(emu: Emulator, fs: FactSheet) -> JsonDict:
+    """External ids, attributes (lifecycle ...) and relations written by the Integration API."""
+    return {
+        "externalId": fs.external_id,
+        "externalIds": dict(fs.external_ids),
+        "attributes": fs.attributes,
+        "relations": [
+            {
+                "id": r.id,
+                "type": r.type,
+                "fromId": r.from_id,
+                "toId": r.to_id,
+                "status": r.status,
+                "attributes": r.attributes,
+            }
+            for r in emu.ws.relations_of(fs.id)
+        ],
+    }
 
 
 def routes(emu: Emulator) -> list[Route]:
@@ -123,6 +145,7 @@ def routes(emu: Emulator) -> list[Route]:
         doc = fact_sheet_json(emu.ws, fs)
         doc["values"] = dict(fs.fields)
         doc["tagIds"] = list(fs.tag_ids)
+        doc.update(_integration_view(emu, fs))
         return JSONResponse(doc)
 
     async def fact_sheets(request: Request) -> Response:
@@ -145,6 +168,8 @@ def routes(emu: Emulator) -> list[Route]:
                         "status": fs.status,
                         "values": dict(fs.fields),
                         "tagIds": list(fs.tag_ids),
+                        "description": fs.description,
+                        **_integration_view(emu, fs),
                     }
                     for fs in page
                 ],
@@ -268,4 +293,5 @@ def routes(emu: Emulator) -> list[Route]:
         Route(f"{PREFIX}/stats", stats, methods=["GET", "DELETE"]),
         Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
         Route(f"{PREFIX}/tokens/revocation", revocation, methods=["GET", "PUT"]),
+        *integration_admin.routes(emu),
     ]

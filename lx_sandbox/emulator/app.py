@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lx_sandbox.emulator import api_admin, api_graphql, api_mtm, api_webhooks
+from lx_sandbox.emulator import api_admin, api_graphql, api_integration, api_mtm, api_webhooks
 from lx_sandbox.emulator.core import Emulator
 from lx_sandbox.emulator.fault_answers import inject, send_json, send_rate_limited
 from lx_sandbox.emulator.request_info import RequestInfo, buffer_body, identify, needs_body
@@ -120,6 +120,7 @@ def create_app(emu: Emulator) -> ASGIApp:
             *api_mtm.routes(emu),
             *api_graphql.routes(emu),
             *api_webhooks.routes(emu),
+            *api_integration.routes(emu),
             *api_admin.routes(emu),
         ],
         lifespan=lifespan,

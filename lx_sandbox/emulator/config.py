@@ -44,3 +44,13 @@ class SandboxConfig:
     accept_double_slash: bool = True
     #: None = cursors never expire.
     cursor_ttl_seconds: float | None = None
+    #: Integration API run timing: PENDING lasts this long after start, then IN_PROGRESS this long.
+    integration_pending_seconds: float = 0.1
+    integration_run_seconds: float = 0.5
+    #: Tag sets the run-statistics event is sent with (None = [["integrations", "statistics"]]).
+    integration_statistics_tag_sets: list[list[str]] | None = None
+    #: An Azure blob connection string (Azurite in tests): ``GET /storages/azure`` then hands out
+    #: SAS URLs there; None = upload URLs of the emulator itself.
+    integration_blob_connection_string: str | None = None
+    #: Largest accepted Integration API request body (413 above).
+    integration_max_body_bytes: int = 64 * 1024 * 1024

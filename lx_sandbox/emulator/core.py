@@ -13,6 +13,11 @@ from lx_sandbox.emulator.delivery import DeliverySettings, Dispatcher
 from lx_sandbox.emulator.events import EventStore
 from lx_sandbox.emulator.faults import FaultInjector
 from lx_sandbox.emulator.graphql_exec import Executor
+from lx_sandbox.emulator.integration.service import IntegrationService
+from lx_sandbox.emulator.integration.settings import (
+    DEFAULT_STATISTICS_TAG_SETS,
+    IntegrationSettings,
+)
 from lx_sandbox.emulator.mtm import TokenIssuer
 from lx_sandbox.emulator.operations import OperationClassifier
 from lx_sandbox.emulator.ratelimit import RateLimitSettings, SlidingWindowLimiter
@@ -62,6 +67,13 @@ class Emulator:
         )
         self._seed_doc = resolve_seed(config.seed, config.generated_seed)
         self._data_model_override = config.data_model
+        self.integration = IntegrationService(
+            make_settings=self._integration_settings,
+            workspace=lambda: self.ws,
+            events=lambda: self.events,
+            base_url=lambda: self.base_url,
+            blob_connection_string=config.integration_blob_connection_string,
+        )
         self.ws: Workspace
         self.events: EventStore
         self.subscriptions: SubscriptionStore
@@ -76,6 +88,16 @@ class Emulator:
             max_backoff_s=c.delivery_max_backoff_seconds,
             concurrency=c.delivery_concurrency,
             timeout_s=c.delivery_timeout_seconds,
+        )
+
+    def _integration_settings(self) -> IntegrationSettings:
+        c = self.config
+        tag_sets = c.integration_statistics_tag_sets or DEFAULT_STATISTICS_TAG_SETS
+        return IntegrationSettings(
+            pending_seconds=c.integration_pending_seconds,
+            run_seconds=c.integration_run_seconds,
+            statistics_tag_sets=[list(t) for t in tag_sets],
+            max_body_bytes=c.integration_max_body_bytes,
         )
 
     def _rate_limit_settings(self) -> RateLimitSettings:
@@ -117,7 +139,8 @@ class Emulator:
         return self.faults.token_lifetime or self.config.token_lifetime_seconds
 
     def load(self, doc: JsonDict, data_model_override: JsonDict | None = None) -> None:
-        """Replace the workspace; clears events, subscriptions and delivery logs."""
+        """Replace the workspace; clears events, subscriptions, delivery logs and the
+        Integration API's configurations and runs."""
         ws = build_workspace(doc, data_model_override)
         self._seed_doc = doc
         self._data_model_override = data_model_override
@@ -127,6 +150,8 @@ class Emulator:
         self.dispatcher.reset(self.subscriptions)
         self.events.listeners.append(self.dispatcher.on_event)
         self.executor = Executor(ws.data_model)
+        self.integration.configs.clear()
+        self.integration.runs.reset()
 
     def reset(self) -> None:
         """Back to the constructor's seed, faults, settings, rate-limit counters and stats."""
@@ -145,6 +170,7 @@ class Emulator:
         settings = self.dispatcher.settings
         settings.max_attempts, settings.backoff_s = fresh.max_attempts, fresh.backoff_s
         settings.max_backoff_s = fresh.max_backoff_s
+        self.integration.reset()
 
     def override_data_model(self, override: JsonDict) -> None:
         """Change value orders (or add/remove fields) in place and rebuild the schema."""

@@ -269,35 +269,62 @@ class Mutator:
         if not created:
             fs.rev += 1
             fs.updated_at = now_iso()
-        tx = self.events.next_transaction()
-        names: list[tuple[str, Tag | None]] = []
-        if created:
-            names.append(("FACT_SHEET_CREATED", None))
-        elif old_status != fs.status and fs.status == "ARCHIVED":
-            names.append(("FACT_SHEET_ARCHIVED", None))
-        elif old_status != fs.status:
-            # ASSUMPTION [I] §4.5: un-archiving emits FACT_SHEET_RECOVERED.
-            names.append(("FACT_SHEET_RECOVERED", None))
-        else:
-            # ASSUMPTION [I] §3.5: any change (tags included) emits FACT_SHEET_UPDATED.
-            names.append(("FACT_SHEET_UPDATED", None))
-        # ASSUMPTION [I] §4.5: one TAG_ADDED / TAG_REMOVED event per tag, after the main event.
-        names += [("FACT_SHEET_TAG_ADDED", self.ws.tags[t]) for t in tag_ids if t not in old_tags]
-        names += [
-            ("FACT_SHEET_TAG_REMOVED", self.ws.tags[t])
-            for t in old_tags
-            if t not in tag_ids and t in self.ws.tags
-        ]
-        for name, tag in names:
-            envelope = fact_sheet_event(
-                self.events,
-                self.ws,
-                event_name=name,
-                fs=fs,
-                user_id=user_id,
-                transaction=tx,
-                base_url=self.base_url,
-                tag=tag,
-            )
-            self.events.append(envelope)
+        emit_fact_sheet_events(
+            self.events,
+            self.ws,
+            fs,
+            created=created,
+            old_status=old_status,
+            old_tags=old_tags,
+            user_id=user_id,
+            base_url=self.base_url,
+        )
         return fs
+
+
+def emit_fact_sheet_events(
+    events: EventStore,
+    ws: Workspace,
+    fs: FactSheet,
+    *,
+    created: bool,
+    old_status: str,
+    old_tags: list[str],
+    user_id: str,
+    base_url: str,
+) -> None:
+    """Emit the events of one saved change of ``fs`` (shared by GraphQL writes and the
+    Integration API engine): CREATED / ARCHIVED / RECOVERED / UPDATED, then one event per tag
+    added or removed, all under one transaction number."""
+    tag_ids = fs.tag_ids
+    tx = events.next_transaction()
+    names: list[tuple[str, Tag | None]] = []
+    if created:
+        names.append(("FACT_SHEET_CREATED", None))
+    elif old_status != fs.status and fs.status == "ARCHIVED":
+        names.append(("FACT_SHEET_ARCHIVED", None))
+    elif old_status != fs.status:
+        # ASSUMPTION [I] §4.5: un-archiving emits FACT_SHEET_RECOVERED.
+        names.append(("FACT_SHEET_RECOVERED", None))
+    else:
+        # ASSUMPTION [I] §3.5: any change (tags included) emits FACT_SHEET_UPDATED.
+        names.append(("FACT_SHEET_UPDATED", None))
+    # ASSUMPTION [I] §4.5: one TAG_ADDED / TAG_REMOVED event per tag, after the main event.
+    names += [("FACT_SHEET_TAG_ADDED", ws.tags[t]) for t in tag_ids if t not in old_tags]
+    names += [
+        ("FACT_SHEET_TAG_REMOVED", ws.tags[t])
+        for t in old_tags
+        if t not in tag_ids and t in ws.tags
+    ]
+    for name, tag in names:
+        envelope = fact_sheet_event(
+            events,
+            ws,
+            event_name=name,
+            fs=fs,
+            user_id=user_id,
+            transaction=tx,
+            base_url=base_url,
+            tag=tag,
+        )
+        events.append(envelope)

@@ -34,6 +34,8 @@ API_VERSIONS = {
     "Microsoft.Storage/storageAccounts": "2023-05-01",
     "Microsoft.Storage/storageAccounts/tableServices": "2023-05-01",
     "Microsoft.Storage/storageAccounts/tableServices/tables": "2023-05-01",
+    "Microsoft.Storage/storageAccounts/blobServices": "2023-05-01",
+    "Microsoft.Storage/storageAccounts/blobServices/containers": "2023-05-01",
     "Microsoft.Web/sites": "2024-04-01",
     "Microsoft.Web/sites/config": "2024-04-01",
     "Microsoft.Web/serverfarms": "2024-04-01",
@@ -43,9 +45,13 @@ API_VERSIONS = {
 STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
 TABLE_SERVICE = "Microsoft.Storage/storageAccounts/tableServices"
 TABLE = "Microsoft.Storage/storageAccounts/tableServices/tables"
+BLOB_SERVICE = "Microsoft.Storage/storageAccounts/blobServices"
+CONTAINER = "Microsoft.Storage/storageAccounts/blobServices/containers"
 
 # Built-in role definition ids (identical in every tenant).
 BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
 QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
 METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
@@ -61,6 +67,11 @@ REQUIRED_ROLES = {
         "host storage",
     ),
     "Storage Table Data Contributor on the state table": (TABLE_DATA_CONTRIBUTOR, "state table"),
+    "Storage Blob Data Contributor on the results container": (
+        BLOB_DATA_CONTRIBUTOR,
+        "results container",
+    ),
+    "Storage Blob Data Reader on the sources container": (BLOB_DATA_READER, "sources container"),
     "Monitoring Metrics Publisher": (METRICS_PUBLISHER, "application insights"),
     "Key Vault Secrets User": (SECRETS_USER, "key vault"),
 }
@@ -87,6 +98,9 @@ REQUIRED_APP_SETTINGS = {
     "LX_STATE_CLIENT_ID",
     "LEANIX_PACE_SCOPE",
     "LEANIX_PACE_FALLBACK_INSTANCES",
+    "LX_BLOB_ACCOUNT_URL",
+    "LX_BLOB_CLIENT_ID",
+    "LX_BLOB_RESULTS_CONTAINER",
 }
 
 # App setting -> Key Vault secret name it must reference.
@@ -104,6 +118,9 @@ REQUIRED_OUTPUTS = {
     "storageAccountName",
     "dataStorageAccountName",
     "stateTableEndpoint",
+    "blobEndpoint",
+    "resultsContainerName",
+    "sourcesContainerName",
 }
 
 # Azure Table names: 3-63 letters and digits, starting with a letter.
@@ -236,6 +253,29 @@ def state_table(template: Json) -> tuple[str, Json]:
     assert len(tables) == 1, f"expected one table under {service_name}: {sorted(tables)}"
     ((table_name, table),) = tables.items()
     return table_name, body(table)
+
+
+def account_containers(template: Json, account: str) -> dict[str, Json]:
+    """The blob containers in the ``default`` Blob service of ``account``."""
+    found: dict[str, Json] = {}
+    for service_name, service in children(template, account, BLOB_SERVICE).items():
+        assert body(service)["name"] == "default", "the Blob service of an account is 'default'"
+        found.update(children(template, service_name, CONTAINER))
+    return found
+
+
+def data_blob_containers(template: Json) -> dict[str, str]:
+    """``{"results": symbol, "sources": symbol}``: the data account's containers, told apart by
+    the parameter that names them (``LX_BLOB_RESULTS_CONTAINER`` must name the results one)."""
+    data_name, _ = data_storage(template)
+    by_param = {
+        body(res)["name"]: name for name, res in account_containers(template, data_name).items()
+    }
+    assert set(by_param) == {"resultsContainerName", "sourcesContainerName"}, by_param
+    return {
+        "results": by_param["resultsContainerName"],
+        "sources": by_param["sourcesContainerName"],
+    }
 
 
 def evaluate_storage_name(template: Json, variable: str, base_name: str, suffix: str) -> str:
@@ -390,17 +430,18 @@ def test_host_and_data_storage_are_separate(template: Json) -> None:
     assert set(resources_of_type(template, STORAGE_ACCOUNT)) == {host_name, data_name}
     assert host["name"] != data["name"], "both accounts are named by the same variable"
 
-    # The host account holds no application table; the data account no deployment package.
+    # The host account holds no application table or blob; the data account no deployment
+    # package: the host's one container is the deployment package's.
     assert not children(template, host_name, TABLE_SERVICE)
-    containers = resources_of_type(
-        template, "Microsoft.Storage/storageAccounts/blobServices/containers"
-    )
-    assert len(containers) == 1, "expected one deployment blob container"
-    ((container_name, container),) = containers.items()
+    host_containers = account_containers(template, host_name)
+    assert len(host_containers) == 1, f"expected one deployment container: {host_containers}"
+    ((_, container),) = host_containers.items()
     assert body(container)["properties"]["publicAccess"] == "None"
-    blob_service = parent_symbol(container_name, container)
-    assert blob_service is not None
-    assert parent_symbol(blob_service, template["resources"][blob_service]) == host_name
+    deployment = template["resources"][only(template, "Microsoft.Web/sites")[0]]
+    assert body(container)["name"] in str(body(deployment)["properties"]["functionAppConfig"])
+    data_containers = account_containers(template, data_name)
+    assert set(data_containers) == set(data_blob_containers(template).values())
+    assert len(data_containers) + 1 == len(resources_of_type(template, CONTAINER))
 
 
 @pytest.mark.parametrize("base_length", ["min_length", "max_length"])
@@ -667,6 +708,8 @@ def _scope_symbols(template: Json) -> dict[str, str]:
     return {
         "host storage": host_storage(template)[0],
         "state table": state_table(template)[0],
+        "results container": data_blob_containers(template)["results"],
+        "sources container": data_blob_containers(template)["sources"],
         "application insights": only(template, "Microsoft.Insights/components")[0],
         "key vault": only(template, "Microsoft.KeyVault/vaults")[0],
     }
@@ -735,6 +778,105 @@ def test_state_table_role_is_scoped_to_the_table(template: Json) -> None:
     # No assignment of any role for anyone on the data account as a whole.
     for name, res in resources_of_type(template, "Microsoft.Authorization/roleAssignments").items():
         assert body(res)["scope"] != data_name, f"{name} is scoped to the whole data account"
+
+
+def test_data_account_blob_containers(template: Json) -> None:
+    """A private results container and a private sources container in the data account, named
+    by parameters whose defaults the app's defaults match (lx_core.storage.blob)."""
+    from lx_core.storage.blob import RESULTS_CONTAINER, SOURCES_CONTAINER, check_container
+
+    data_name, _ = data_storage(template)
+    services = children(template, data_name, BLOB_SERVICE)
+    assert len(services) == 1
+    ((_, service),) = services.items()
+    retention = body(service)["properties"]
+    assert retention["deleteRetentionPolicy"]["enabled"] is True
+    assert retention["containerDeleteRetentionPolicy"]["enabled"] is True
+
+    params = template["parameters"]
+    expected = {"results": RESULTS_CONTAINER, "sources": SOURCES_CONTAINER}
+    for label, symbol in data_blob_containers(template).items():
+        container = body(template["resources"][symbol])
+        assert container["properties"]["publicAccess"] == "None", label
+        param = params[container["name"]]
+        assert param["type"] == "string" and param["default"] == expected[label]
+        check_container(param["default"])
+        decorators = {d["type"]: d.get("argument") for d in param.get("decorators", [])}
+        assert (decorators.get("min_length"), decorators.get("max_length")) == (3, 63)
+
+
+def _assignments_with_role(template: Json, role: str) -> dict[str, Json]:
+    variables = template["variables"]
+    return {
+        name: body(res)
+        for name, res in resources_of_type(
+            template, "Microsoft.Authorization/roleAssignments"
+        ).items()
+        if _role_id(body(res)["properties"]["roleDefinitionId"], variables) == role
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "container"),
+    [(BLOB_DATA_CONTRIBUTOR, "results"), (BLOB_DATA_READER, "sources")],
+    ids=["contributor-on-results", "reader-on-sources"],
+)
+def test_each_blob_role_is_scoped_to_its_container_only(
+    template: Json, role: str, container: str
+) -> None:
+    """One assignment of the role, for the app identity, on its container: not the account,
+    not the Blob service, not the other container."""
+    identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
+    containers = data_blob_containers(template)
+    data_name, _ = data_storage(template)
+    found = _assignments_with_role(template, role)
+    assert len(found) == 1, f"expected one assignment of {role}: {sorted(found)}"
+    ((name, config),) = found.items()
+    assert config["scope"] == containers[container], f"{name} scoped to {config['scope']}"
+    assert config["scope"] not in (data_name, *children(template, data_name, BLOB_SERVICE))
+    principal = accessor_path(config["properties"]["principalId"])
+    assert principal == [identity_name, "properties", "principalId"]
+    # The role id in the template is the documented built-in one.
+    assert (
+        template["variables"]["roleIds"]["value"][
+            "storageBlobDataContributor"
+            if role == BLOB_DATA_CONTRIBUTOR
+            else "storageBlobDataReader"
+        ]
+        == role
+    )
+
+
+def test_no_broader_blob_role_on_the_data_account(template: Json) -> None:
+    """Blob Data Owner stays on the host account; nothing reaches the data account's blobs
+    except the two container-scoped roles."""
+    host_name, _ = host_storage(template)
+    (owner,) = _assignments_with_role(template, BLOB_DATA_OWNER).values()
+    assert owner["scope"] == host_name
+    containers = set(data_blob_containers(template).values())
+    for role in (BLOB_DATA_CONTRIBUTOR, BLOB_DATA_READER):
+        for name, config in _assignments_with_role(template, role).items():
+            assert config["scope"] in containers, f"{name} reaches beyond a data container"
+
+
+def test_blob_app_settings(template: Json) -> None:
+    settings = _app_settings(template)
+    identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
+    data_name, _ = data_storage(template)
+    results = data_blob_containers(template)["results"]
+    assert accessor_path(settings["LX_BLOB_ACCOUNT_URL"]) == [
+        data_name,
+        "properties",
+        "primaryEndpoints",
+        "blob",
+    ]
+    assert accessor_path(settings["LX_BLOB_CLIENT_ID"]) == [identity_name, "properties", "clientId"]
+    assert accessor_path(settings["LX_BLOB_RESULTS_CONTAINER"]) == [results, "name"]
+    assert "LX_BLOB_CONNECTION_STRING" not in settings, "identity only, no key-based way in"
+    outputs = template["outputs"]
+    assert accessor_path(outputs["blobEndpoint"]["value"]) == accessor_path(
+        settings["LX_BLOB_ACCOUNT_URL"]
+    )
 
 
 def test_app_settings_wait_for_the_identity_roles(template: Json) -> None:
