@@ -265,7 +265,11 @@ class IntegrationSettings(BaseSettings):
         240.0, gt=0, le=3600, description="Time one tick may spend watching runs."
     )
     lease_seconds: float = Field(
-        60.0, gt=0, le=600, description="Lease on one connector's run state while it is decided."
+        120.0,
+        gt=0,
+        le=600,
+        description="Lease on one connector's run while a tick works on it; renewed after each "
+        "poll, so it must exceed poll_max_seconds. A dead host delays the next tick this long.",
     )
     handover: Literal["keep_watching", "stop"] = Field(
         "keep_watching",
@@ -274,11 +278,23 @@ class IntegrationSettings(BaseSettings):
     warnings_limit: int = Field(
         500, ge=0, le=100_000, description="Warnings kept per outcome (the count is always kept)."
     )
+    start_attempts: int = Field(
+        6,
+        ge=1,
+        le=50,
+        description="Tries to create and start one run before it is recorded as NOT_STARTED.",
+    )
+    start_retry_seconds: float = Field(
+        30.0, ge=0, le=3600, description="Wait after the first failed try; doubles per try."
+    )
 
     @model_validator(mode="after")
     def _poll_bounds(self) -> IntegrationSettings:
         if self.poll_min_seconds > self.poll_max_seconds:
             raise ValueError("poll_min_seconds must not exceed poll_max_seconds")
+        if self.lease_seconds <= self.poll_max_seconds:
+            # The lease is renewed after each poll: it must outlast the longest wait between two.
+            raise ValueError("lease_seconds must exceed poll_max_seconds")
         return self
 
 

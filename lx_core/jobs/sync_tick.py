@@ -55,10 +55,6 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 ProgressCallback = Callable[[RunStatus, RunProgress | None], None]
 
-#: Tries to create and start one attempt before it is given up and recorded as NOT_STARTED.
-MAX_START_FAILURES = 3
-#: First wait after a failed start; doubles per failure.
-START_RETRY_SECONDS = 60.0
 #: Warnings kept in an outcome row (the full list stays readable in LeanIX).
 OUTCOME_WARNING_SAMPLE = 20
 #: Time a tick gives an overdue run to stop (the next tick checks again).
@@ -316,7 +312,8 @@ class SyncTicker:
         failures = state.start_failures + 1
         message = f"{type(exc).__name__}: {exc.message}"
         fatal = isinstance(exc, ConfigurationError)
-        if failures >= MAX_START_FAILURES or fatal:
+        attempts = self.settings.start_attempts
+        if failures >= attempts or fatal:
             record = self._record_for(
                 state,
                 status="NOT_STARTED",
@@ -330,12 +327,10 @@ class SyncTicker:
             return TickReport(
                 self.name, "given_up", run_id=state.run_id, outcome=report.outcome, message=message
             )
-        retry_at = self.clock() + START_RETRY_SECONDS * 2 ** (failures - 1)
+        retry_at = self.clock() + self.settings.start_retry_seconds * 2 ** (failures - 1)
         update = {"start_failures": failures, "retry_at": retry_at, "last_error": message}
         self.states.save(self.name, state.model_copy(update=update), etag)
-        log.warning(
-            "sync %s: start failed (%d/%d): %s", self.name, failures, MAX_START_FAILURES, message
-        )
+        log.warning("sync %s: start failed (%d/%d): %s", self.name, failures, attempts, message)
         return TickReport(self.name, "retry_later", run_id=state.run_id, message=message)
 
     def _watch(

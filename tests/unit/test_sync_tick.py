@@ -12,7 +12,7 @@ from lx_core.config import IntegrationSettings
 from lx_core.errors import LxError, StorageUnavailableError
 from lx_core.integration.connectors import Connector, load_connector
 from lx_core.jobs.sync_state import OutcomeLog, SyncStates
-from lx_core.jobs.sync_tick import MAX_START_FAILURES, SyncTicker
+from lx_core.jobs.sync_tick import SyncTicker
 from lx_core.state.lease import Lease
 from lx_core.state.memory import MemoryStore
 from lx_core.storage.memory import MemoryBlobStore
@@ -191,10 +191,12 @@ def test_start_failures_are_bounded_then_recorded_as_not_started(tmp_path: Path)
     world = World(tmp_path)
     world.api.unavailable.add("submit")
     reports = []
-    for _ in range(MAX_START_FAILURES):
+    for _ in range(world.settings.start_attempts):
         reports.append(world.ticker().tick(start=True, budget_seconds=20))
         world.clock.sleep(3600)
-    assert [r.action for r in reports] == ["retry_later"] * (MAX_START_FAILURES - 1) + ["given_up"]
+    assert [r.action for r in reports] == ["retry_later"] * (world.settings.start_attempts - 1) + [
+        "given_up"
+    ]
     [outcome] = world.outcomes()
     assert outcome.status == "NOT_STARTED" and outcome.failed
     assert world.state().phase == "idle"
