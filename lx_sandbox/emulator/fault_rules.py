@@ -27,7 +27,7 @@ KINDS = (STATUS, PROCESSED_THEN_FAIL, GRAPHQL_ERRORS, MALFORMED)
 FAIL_AS = ("status", "timeout", "reset")
 MALFORMED_BODIES = ("html", "truncated")
 #: ``/services/<service>/...``; ``graphql`` is the Pathfinder GraphQL endpoint alone.
-SERVICES = ("mtm", "pathfinder", "webhooks", "graphql")
+SERVICES = ("mtm", "pathfinder", "webhooks", "integration-api", "graphql")
 OPERATIONS = ("query", "mutation")
 #: Longer than the project's default read timeout (30 s), so a client gives up first.
 DEFAULT_HOLD_MS = 35_000

@@ -129,6 +129,10 @@ class RunManager:
             ldif=ldif,
             user_id=user_id,
             test=test,
+            # ASSUMPTION [U] §5.1: a run's description starts as the LDIF's ``description``
+            # (StatusResponse documents the field, not its content); a stop or failure
+            # replaces it with the reason.
+            description=_text_or_none(ldif.get("description")),
         )
         self.runs[run.id] = run
         return run
@@ -239,3 +243,7 @@ class RunManager:
             "progress": run.progress_json(),
             "hasResults": run.results is not None,
         }
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
