@@ -281,7 +281,6 @@ def sync_run(
     """Run one connector now (or keep watching its open run). Exit 1 if it failed by its
     policy, 3 if another instance holds it, 4 if --wait ran out of time."""
     import os
-    import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -314,23 +313,11 @@ def sync_run(
                 )
                 progress.update(task, completed=done or 0, total=total, detail=detail)
 
-            report = ticker.tick(
-                start=True,
-                test=test,
-                trigger="manual",
-                budget_seconds=min(budget, timeout),
-                on_progress=show if wait else None,
-            )
-            end = time.monotonic() + timeout
-            while wait and report.action in {"watching", "retry_later"}:
-                if time.monotonic() >= end:
-                    break
-                if report.action == "retry_later":
-                    time.sleep(min(5.0, max(0.0, end - time.monotonic())))
+            if wait:
+                report = ticker.run_to_end(timeout_seconds=timeout, test=test, on_progress=show)
+            else:
                 report = ticker.tick(
-                    start=False,
-                    budget_seconds=min(budget, max(1.0, end - time.monotonic())),
-                    on_progress=show,
+                    start=True, test=test, trigger="manual", budget_seconds=min(budget, timeout)
                 )
     except LxError as exc:
         raise _fail(exc) from None

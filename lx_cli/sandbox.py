@@ -96,14 +96,15 @@ def demo(
     edits: Annotated[int, typer.Option(help="How many Applications the 'human' edits.")] = 8,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for webhooks.")] = 30.0,
 ) -> None:
-    """Start everything, let webhooks and the reconcile tag Applications, show before/after."""
+    """Start everything, let webhooks and the reconcile tag Applications, show before/after,
+    then run the example Integration API connectors."""
     from lx_core import runtime
     from lx_core.leanix.graphql import Patch
-    from lx_sandbox.stack import SandboxStack
+    from lx_sandbox.stack import SandboxStack, StackOptions
 
     _quiet_servers()
     started = time.monotonic()
-    with SandboxStack() as stack:
+    with SandboxStack(StackOptions(integration=True)) as stack:
         console.print(f"[bold]1.[/bold] LeanIX emulator at {stack.emulator_url}")
         console.print(f"   functions host at {stack.host_url} (serving function_app.py)")
         applied = stack.register_subscriptions()
@@ -189,13 +190,67 @@ def demo(
         console.print(counts)
         stats = stack.admin("GET", "/stats")
         console.print(
-            f"LeanIX calls seen by the emulator: {stats['total']} requests, "
-            f"{stats['graphql']['updateFactSheet']} fact sheet writes "
-            f"(human edits included); {time.monotonic() - started:.1f} s in all."
+            f"LeanIX calls seen by the emulator for TIME: {stats['total']} requests, "
+            f"{stats['graphql']['updateFactSheet']} fact sheet writes (human edits included)."
         )
+        synced = _integration_demo(stack, timeout)
+        console.print(f"{time.monotonic() - started:.1f} s in all.")
     console.print("Everything the demo started has stopped.")
-    if not ok or summary.failed:
+    if not ok or summary.failed or not synced:
         raise typer.Exit(code=1)
+
+
+def _integration_demo(stack: SandboxStack, timeout: float) -> bool:
+    """Step 5: the example connectors (processors as code, a run per connector, watched to its
+    end, export results in Blob storage); True if every run finished by its policy."""
+    import json
+
+    from lx_core import runtime
+    from lx_core.jobs.processors_apply import ProcessorsManager
+
+    registry = runtime.integration_registry()
+    # Inbound first, so the export shows what the import brought in.
+    connectors = sorted(
+        registry.connectors.values(),
+        key=lambda c: (c.spec.connector.processing_direction != "inbound", c.name),
+    )
+    console.print(
+        f"[bold]5.[/bold] Integration API: {len(connectors)} example connectors "
+        "(infra/leanix/examples/connectors)"
+    )
+    manager = ProcessorsManager(runtime.leanix_client().integration)
+    written = manager.apply(manager.plan(connectors))
+    console.print(
+        f"   processor configurations applied as code: {len(written)} written; "
+        f"applied again: {len(manager.apply(manager.plan(connectors)))} written"
+    )
+    ok = True
+    for connector in connectors:
+        report = runtime.sync_ticker(connector.name, owner="lx-demo").run_to_end(
+            timeout_seconds=timeout
+        )
+        outcome = report.outcome
+        if outcome is None:
+            console.print(f"   [red]{connector.name}: {report.action}[/red]")
+            ok = False
+            continue
+        ok = ok and not outcome.failed
+        line = (
+            f"   {connector.name} ({connector.spec.connector.processing_direction}): "
+            f"{outcome.status}, {outcome.processed} processed, {outcome.warnings or 0} warnings, "
+            f"{outcome.errors or 0} errors"
+        )
+        if outcome.result_blob is not None:
+            store = runtime.blob_store()
+            if store is not None:
+                location = outcome.result_blob
+                body = b"".join(store.open_chunks(location.container, location.name))
+                count = len(json.loads(body).get("content") or [])
+                line += f"; results in Blob storage: {count} fact sheets"
+        console.print(line, highlight=False)
+    imported = [a for a in stack.applications() if str(a.get("externalId", "")).startswith("app-")]
+    console.print(f"   Applications imported from the source API: {len(imported)}")
+    return ok
 
 
 @sandbox_app.command("up")
@@ -216,7 +271,13 @@ def up(
     from lx_sandbox.stack import SandboxStack, StackOptions
 
     _quiet_servers()
-    options = StackOptions(seed=seed, run_timers=True, emulator={"port": port}, host_port=host_port)
+    options = StackOptions(
+        seed=seed,
+        run_timers=True,
+        emulator={"port": port},
+        host_port=host_port,
+        integration=True,
+    )
     stack = _start_or_explain(SandboxStack(options))  # started: `with stack` would start again
     try:
         with printed_to(_plain):
@@ -311,8 +372,10 @@ def cli_shell_lines(stack: SandboxStack, example_id: str | None = None) -> list[
         "lx whoami",
         "lx time reconcile --dry-run",
         f"lx time tag {example_id or '<factSheetId>'}",
-        "lx config plan",
     ]
+    if stack.source is not None:  # the example connectors are deployed
+        lines += ["lx sync list", "lx sync run applications-import --wait"]
+    lines.append("lx config plan")
     return lines
 
 
@@ -334,6 +397,11 @@ def _print_up_banner(stack: SandboxStack) -> None:
         f"  timer now : curl -X POST -H 'x-functions-key: {host.master_key}' "
         f"-H 'Content-Type: application/json' -d '{{}}' {url}/admin/functions/time_reconcile"
     )
+    if stack.source is not None:
+        _plain(
+            f"  sync now  : same with {url}/admin/functions/sync_applications_import "
+            "(the example connectors' timers; results in Azurite's Blob service)"
+        )
     _plain(f"  human user token (for edits the app reacts to): {HUMAN_TOKEN}")
     console.print(
         "\nUse the lx CLI against the sandbox from another shell "

@@ -29,8 +29,10 @@ from lx_core.leanix.client import LeanIXClient
 from lx_sandbox.azurite import Azurite
 from lx_sandbox.emulator import HUMAN_TOKEN, TECHNICAL_TOKEN, SandboxConfig, SandboxServer
 from lx_sandbox.funchost import FunctionsHost
+from lx_sandbox.source_api import SourceApiServer
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONNECTORS = ROOT / "infra" / "leanix" / "examples" / "connectors"
 WEBHOOK_SECRET = "Bearer sandbox-webhook-secret"  # noqa: S105 - a local sandbox value
 
 
@@ -53,6 +55,10 @@ class StackOptions:
     #: otherwise the stack starts its own.
     state: bool = True
     state_connection_string: str | None = None
+    #: The Integration API side: the example connectors of infra/leanix/examples as timers, a
+    #: source API for the inbound one, results in Azurite's Blob service (needs ``state``).
+    integration: bool = False
+    source_items: int = 25
 
 
 class SandboxStack:
@@ -64,7 +70,10 @@ class SandboxStack:
         self.emulator: SandboxServer | None = None
         self.host: FunctionsHost | None = None
         self.azurite: Azurite | None = None
-        self.state_table = "lx" + uuid.uuid4().hex[:12]
+        self.source: SourceApiServer | None = None
+        suffix = uuid.uuid4().hex[:12]
+        self.state_table = "lx" + suffix
+        self.results_container = "lx-results-" + suffix
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -72,7 +81,14 @@ class SandboxStack:
         try:
             if self.options.state and self.options.state_connection_string is None:
                 self.azurite = Azurite().start()
-            config = SandboxConfig(seed=self.options.seed, **self.options.emulator)
+            emulator = dict(self.options.emulator)
+            if self.options.integration:
+                if not self.options.state:
+                    raise ValueError("integration=True keeps run state and results in Azurite")
+                emulator.setdefault("integration_blob_connection_string", self._connection())
+                emulator.setdefault("integration_run_seconds", 2.0)
+                self.source = SourceApiServer(count=self.options.source_items).start()
+            config = SandboxConfig(seed=self.options.seed, **emulator)
             self.emulator = SandboxServer(config).start()
             self._set_env(self.app_settings())
             runtime.reset_process_state()
@@ -96,6 +112,9 @@ class SandboxStack:
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
+        if self.source is not None:
+            self.source.stop()
+            self.source = None
         runtime.reset_process_state()
         if self.azurite is not None:
             self.azurite.close()
@@ -152,19 +171,42 @@ class SandboxStack:
             "TIME_RECONCILE_SCHEDULE": "0 30 2 * * *",
             "TIME_RECONCILE_RESUME_SCHEDULE": "0 */5 * * * *",
             **self.state_settings(),
+            **self.integration_settings(),
             **self.options.app_settings,
         }
 
-    def state_settings(self) -> dict[str, str]:
-        """``LX_STATE_*`` for the stack's Azurite and its own table (empty without state)."""
-        if not self.options.state:
-            return {}
+    def _connection(self) -> str:
         connection = self.options.state_connection_string
         if connection is None:
             if self.azurite is None:
                 raise RuntimeError("the stack is not running")
             connection = self.azurite.connection_string
-        return {"LX_STATE_CONNECTION_STRING": connection, "LX_STATE_TABLE_NAME": self.state_table}
+        return connection
+
+    def state_settings(self) -> dict[str, str]:
+        """``LX_STATE_*`` for the stack's Azurite and its own table (empty without state)."""
+        if not self.options.state:
+            return {}
+        return {
+            "LX_STATE_CONNECTION_STRING": self._connection(),
+            "LX_STATE_TABLE_NAME": self.state_table,
+        }
+
+    def integration_settings(self) -> dict[str, str]:
+        """The example connectors' settings (empty without ``integration``): the deployed app
+        reads the same names (README, "Integration API")."""
+        if self.source is None:
+            return {}
+        return {
+            "LX_INTEGRATION_CONNECTORS_DIR": str(EXAMPLE_CONNECTORS),
+            "LX_INTEGRATION_POLL_MIN_SECONDS": "0.5",
+            "LX_INTEGRATION_POLL_MAX_SECONDS": "2",
+            "LX_BLOB_CONNECTION_STRING": self._connection(),
+            "LX_BLOB_RESULTS_CONTAINER": self.results_container,
+            "LX_SOURCE_APPLICATIONS_URL": self.source.next_link_url,
+            "LX_SOURCE_APPLICATIONS_TOKEN": self.source.token,
+            "LX_SYNC_APPLICATIONS_IMPORT_SCHEDULE": "0 0 2 * * *",
+        }
 
     def subscription_env(self) -> dict[str, str]:
         """The placeholders of infra/leanix/webhooks.json for this stack."""

@@ -168,6 +168,32 @@ class SyncTicker:
         finally:
             lease.release()
 
+    def run_to_end(
+        self,
+        *,
+        timeout_seconds: float,
+        test: bool = False,
+        trigger: str = "manual",
+        on_progress: ProgressCallback | None = None,
+    ) -> TickReport:
+        """Start a run (or adopt the open one) and tick until it has an outcome, another
+        instance holds it, or ``timeout_seconds`` pass; for an operator who waits at a prompt.
+        The run is never abandoned on timeout: the watch tick takes it over."""
+        end = self.clock() + timeout_seconds
+        per_tick = self.settings.tick_invocation_seconds
+
+        def budget() -> float:
+            return max(0.5, min(per_tick, end - self.clock()))
+
+        report = self.tick(
+            start=True, test=test, trigger=trigger, budget_seconds=budget(), on_progress=on_progress
+        )
+        while report.action in {"watching", "retry_later"} and self.clock() < end:
+            if report.action == "retry_later":
+                self.sleep(min(self.settings.start_retry_seconds or 0.5, end - self.clock()))
+            report = self.tick(start=False, budget_seconds=budget(), on_progress=on_progress)
+        return report
+
     def _step(
         self,
         lease: Lease,

@@ -279,3 +279,30 @@ def test_test_runs_of_outbound_connectors_use_the_test_scope(tmp_path: Path) -> 
     assert run.test
     assert "upsert_configuration" not in world.api.calls
     assert report.outcome is not None and report.outcome.test
+
+
+def test_run_to_end_ticks_through_a_long_run_and_a_failed_start(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.api.duration = 70  # several 20 s ticks
+    world.api.unavailable.add("submit")
+    ticker = world.ticker()
+
+    def sleep(seconds: float) -> None:  # LeanIX is back after the first wait
+        world.api.unavailable.clear()
+        world.clock.sleep(seconds)
+
+    ticker.sleep = sleep
+    report = ticker.run_to_end(timeout_seconds=600)
+    assert report.action == "finished", report
+    assert report.outcome is not None and report.outcome.status == "FINISHED"
+    assert len(world.api.runs) == 1 and world.state().phase == "idle"
+
+
+def test_run_to_end_gives_up_waiting_but_leaves_the_run_open(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.api.duration = 10_000
+    began = world.clock()
+    report = world.ticker().run_to_end(timeout_seconds=90)
+    assert report.action == "watching"
+    assert world.state().phase == "started", "the watch tick takes the run over"
+    assert 90 <= world.clock() - began < 120
