@@ -230,23 +230,32 @@ class EngineRow:
     seconds: float
 
 
-def measure_engine(sizes: tuple[int, ...] = (1_000, 10_000)) -> list[EngineRow]:
+def measure_engine(
+    sizes: tuple[int, ...] = (1_000, 10_000), repeats: int = 3
+) -> list[EngineRow]:
+    """Each size on a freshly reset (empty) workspace, so both sizes create every fact sheet;
+    the best of ``repeats`` tries, since a 1,000-item run is short enough for noise to matter."""
+    import requests
+
     from bench.common import EmulatorProcess, make_client
 
     rows = []
     with EmulatorProcess("empty") as emu:
         client = make_client(emu.url)
         api = client.integration
-        api.upsert_configuration(ENGINE_CONFIG)
-        api.fast_run({**HEADER.model_dump(by_alias=True), "content": list(_items(10))})  # warm
         for count in sizes:
             body = {**HEADER.model_dump(by_alias=True), "content": list(_items(count))}
             data = json.dumps(body).encode()
-            start = time.perf_counter()
-            answer = api.fast_run(data)
-            elapsed = time.perf_counter() - start
-            require(str(answer.status) == "FINISHED", f"the fast run ended {answer.status}")
-            rows.append(EngineRow(count, elapsed))
+            best = float("inf")
+            for _ in range(repeats):
+                reset = requests.post(f"{emu.url}/_sandbox/reset", timeout=30)
+                require(reset.ok, f"the emulator's reset answered {reset.status_code}")
+                api.upsert_configuration(ENGINE_CONFIG)
+                start = time.perf_counter()
+                answer = api.fast_run(data)
+                best = min(best, time.perf_counter() - start)
+                require(str(answer.status) == "FINISHED", f"the fast run ended {answer.status}")
+            rows.append(EngineRow(count, best))
         client.close()
     return rows
 

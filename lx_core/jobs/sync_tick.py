@@ -371,7 +371,9 @@ class SyncTicker:
         started_at = state.started_at or state.intent_at or self.clock()
         spec = self.connector.spec
         budget = max(0.0, budget_end - self.clock())
-        handover: Literal["keep_watching", "stop"] | None = None
+        # The end of a tick's budget is not the run's deadline: only the connector's own
+        # deadline (and its onDeadline) may stop a run, never LX_INTEGRATION_HANDOVER.
+        handover: Literal["keep_watching", "stop"] = "keep_watching"
         if self.clock() - started_at > spec.deadline_seconds:
             log.warning(
                 "sync %s: run %s is past its deadline of %d s (%s)",

@@ -306,3 +306,16 @@ def test_run_to_end_gives_up_waiting_but_leaves_the_run_open(tmp_path: Path) -> 
     assert report.action == "watching"
     assert world.state().phase == "started", "the watch tick takes the run over"
     assert 90 <= world.clock() - began < 120
+
+
+def test_the_end_of_a_tick_never_stops_a_run_whatever_the_handover_setting(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path)
+    world.settings = IntegrationSettings(
+        tick_invocation_seconds=20, lease_seconds=120, handover="stop"
+    )
+    world.api.duration = 100
+    assert world.ticker().tick(start=True, budget_seconds=20).action == "watching"
+    assert "stop_run" not in world.api.calls
+    assert world.state().phase == "started"
