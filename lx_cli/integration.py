@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from lx_core.decisions.processor_lint import Finding
     from lx_core.integration.connectors import Registry
+    from lx_core.jobs.processors_apply import ProcessorPlan, ProcessorsManager
     from lx_core.jobs.sync_state import OutcomeRecord
     from lx_core.leanix.integration_api import RunProgress, RunStatus
 
@@ -146,7 +147,9 @@ def processors_lint(
         raise typer.Exit(code=1)
 
 
-def _plans(directory: Path | None, name: str | None) -> list[Any]:
+def _plans(
+    directory: Path | None, name: str | None
+) -> tuple[ProcessorsManager, list[ProcessorPlan]]:
     from lx_core import runtime
     from lx_core.jobs.processors_apply import ProcessorsManager
 
@@ -156,10 +159,10 @@ def _plans(directory: Path | None, name: str | None) -> list[Any]:
     if name is not None and not connectors:
         raise _fail(ValueError(f"no valid connector named {name!r}"))
     manager = ProcessorsManager(runtime.leanix_client().integration)
-    return [manager, manager.plan(connectors)]
+    return manager, manager.plan(connectors)
 
 
-def _print_plans(plans: list[Any], *, applied: bool) -> None:
+def _print_plans(plans: list[ProcessorPlan], *, applied: bool) -> None:
     for plan in plans:
         key = plan.connector.identity.key
         if not plan.changed:

@@ -182,6 +182,26 @@ class WebhookSettings(BaseSettings):
     _check_secret = field_validator("authorization")(_reject_unresolved_secret)
 
 
+def _service_endpoint(value: str | None, service: str) -> str | None:
+    """A Storage service endpoint (no trailing slash), or None when unset; never a SAS URL."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL of a {service} service")
+    if parts.query or parts.fragment:
+        raise ValueError("must not contain a query (no SAS tokens; use the identity)")
+    return value
+
+
+def _optional_secret(value: SecretStr | None) -> SecretStr | None:
+    """None when unset or blank, else the secret unless it is an unresolved Key Vault reference."""
+    if value is None or not value.get_secret_value().strip():
+        return None
+    return _reject_unresolved_secret(value)
+
+
 class StateSettings(BaseSettings):
     """Where durable state lives (env prefix ``LX_STATE_``): a Table service of the *data*
     storage account, never the Functions host's ``AzureWebJobsStorage``.
@@ -209,22 +229,9 @@ class StateSettings(BaseSettings):
     @field_validator("table_endpoint")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip().rstrip("/")
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("must be an http(s) URL of a Table service")
-        if parts.query or parts.fragment:
-            raise ValueError("must not contain a query (no SAS tokens; use the identity)")
-        return value
+        return _service_endpoint(value, "Table")
 
-    @field_validator("connection_string")
-    @classmethod
-    def _check_connection_string(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        return _reject_unresolved_secret(value)
+    _check_connection_string = field_validator("connection_string")(_optional_secret)
 
     @model_validator(mode="after")
     def _one_way_in(self) -> StateSettings:
@@ -322,22 +329,9 @@ class BlobSettings(BaseSettings):
     @field_validator("account_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip().rstrip("/")
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("must be an http(s) URL of a Blob service")
-        if parts.query or parts.fragment:
-            raise ValueError("must not contain a query (no SAS tokens; use the identity)")
-        return value
+        return _service_endpoint(value, "Blob")
 
-    @field_validator("connection_string")
-    @classmethod
-    def _check_connection_string(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        return _reject_unresolved_secret(value)
+    _check_connection_string = field_validator("connection_string")(_optional_secret)
 
     @model_validator(mode="after")
     def _one_way_in(self) -> BlobSettings:

@@ -15,13 +15,14 @@ text or the connection string, so no account key can reach a log.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lx_core.azure_sdk import credential as azure_credential
+from lx_core.azure_sdk import error_code, quiet_http_logging
 from lx_core.config import StateSettings
 from lx_core.errors import ConfigurationError, StateConflictError, StateError, StateUnavailableError
 from lx_core.state.base import Row, StateStore, check_key, decode_data, encode_data
@@ -29,7 +30,6 @@ from lx_core.state.base import Row, StateStore, check_key, decode_data, encode_d
 if TYPE_CHECKING:
     from azure.core.exceptions import AzureError
     from azure.data.tables import TableClient, TableEntity
-    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
 #: Characters of JSON text per string property. The JSON is ASCII (``json.dumps`` escapes the
 #: rest), so this is also its UTF-16 length: under the service's 32K-character property limit.
@@ -99,14 +99,6 @@ def _client_options(timeout: float) -> dict[str, Any]:
     }
 
 
-def _error_code(exc: AzureError) -> str | None:
-    code = getattr(exc, "error_code", None)
-    response = getattr(exc, "response", None)
-    if code is None and response is not None:
-        code = response.headers.get("x-ms-error-code")
-    return None if code is None else str(getattr(code, "value", code))
-
-
 def to_state_error(
     exc: AzureError, *, op: str, table: str, partition: str | None, key: str | None
 ) -> StateError:
@@ -121,7 +113,7 @@ def to_state_error(
     )
 
     status: int | None = getattr(exc, "status_code", None)
-    code = _error_code(exc)
+    code = error_code(exc)
     where: dict[str, Any] = {"partition": partition, "key": key}
     answer = " ".join(str(p) for p in (f"HTTP {status}" if status else None, code) if p)
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
@@ -157,26 +149,6 @@ def to_state_error(
     return StateError(f"state table {table} refused {op} ({answer or type(exc).__name__})", **where)
 
 
-def _credential(client_id: str | None) -> ManagedIdentityCredential | DefaultAzureCredential:
-    """The app's user-assigned identity in Azure, else azure-identity's default chain (the
-    operator's ``az login`` for ``lx``)."""
-    if client_id:
-        from azure.identity import ManagedIdentityCredential
-
-        return ManagedIdentityCredential(client_id=client_id)
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential()
-
-
-def _quiet_http_logging() -> None:
-    """azure-core logs two INFO lines per HTTP call; a state read per page would drown the
-    function's own log. Left alone if the operator configured that logger."""
-    http_log = logging.getLogger("azure.core.pipeline.policies.http_logging_policy")
-    if http_log.level == logging.NOTSET:
-        http_log.setLevel(logging.WARNING)
-
-
 class AzureTableStore(StateStore):
     """Rows in one table. Thread-safe: the SDK client is, and so is the one-time table creation.
 
@@ -203,7 +175,7 @@ class AzureTableStore(StateStore):
         on first use; else the endpoint with a managed identity or the default credential."""
         from azure.data.tables import TableClient
 
-        _quiet_http_logging()
+        quiet_http_logging()
         options = _client_options(settings.timeout_seconds)
         if settings.connection_string is not None:
             secret = settings.connection_string.get_secret_value()
@@ -216,7 +188,7 @@ class AzureTableStore(StateStore):
                 ) from None
             return cls(client, create_table=True)
         if settings.table_endpoint:
-            credential = _credential(settings.client_id)
+            credential = azure_credential(settings.client_id)
             try:
                 client = TableClient(
                     settings.table_endpoint,
@@ -278,7 +250,7 @@ class AzureTableStore(StateStore):
             try:
                 entity = client.get_entity(partition, key)
             except ResourceNotFoundError as exc:
-                if _error_code(exc) == "TableNotFound":
+                if error_code(exc) == "TableNotFound":
                     raise
                 return None
         return _read(entity)

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from lx_core import deadline
+from lx_core.azure_sdk import credential as azure_credential
+from lx_core.azure_sdk import error_code, quiet_http_logging
 from lx_core.config import BlobSettings
 from lx_core.errors import (
     BlobExistsError,
@@ -40,7 +42,6 @@ from lx_core.errors import (
     StorageError,
     StorageUnavailableError,
 )
-from lx_core.state.azure_table import _credential, _quiet_http_logging
 from lx_core.storage.blob import JSON, NOT_CONFIGURED, BlobRef, check_address
 
 if TYPE_CHECKING:
@@ -82,14 +83,6 @@ def _client_options(settings: BlobSettings) -> dict[str, Any]:
     }
 
 
-def _error_code(exc: AzureError) -> str | None:
-    code = getattr(exc, "error_code", None)
-    response = getattr(exc, "response", None)
-    if code is None and response is not None:
-        code = response.headers.get("x-ms-error-code")
-    return None if code is None else str(getattr(code, "value", code))
-
-
 def to_storage_error(exc: AzureError, *, op: str, container: str, name: str) -> StorageError:
     """The lx_core error for an Azure SDK failure, from the status and error code only."""
     from azure.core.exceptions import (
@@ -101,7 +94,7 @@ def to_storage_error(exc: AzureError, *, op: str, container: str, name: str) -> 
     )
 
     status: int | None = getattr(exc, "status_code", None)
-    code = _error_code(exc)
+    code = error_code(exc)
     where: dict[str, str] = {"container": container, "name": name}
     answer = " ".join(str(p) for p in (f"HTTP {status}" if status else None, code) if p)
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
@@ -178,7 +171,7 @@ class AzureBlobStore:
         on first use; else the account URL with a managed identity or the default credential."""
         from azure.storage.blob import BlobServiceClient
 
-        _quiet_http_logging()
+        quiet_http_logging()
         options = _client_options(settings)
         if settings.connection_string is not None:
             secret = settings.connection_string.get_secret_value()
@@ -191,7 +184,7 @@ class AzureBlobStore:
                 ) from None
             return cls(service, chunk_bytes=settings.chunk_bytes, create_containers=True)
         if settings.account_url:
-            credential = _credential(settings.client_id)
+            credential = azure_credential(settings.client_id)
             try:
                 service = BlobServiceClient(settings.account_url, credential=credential, **options)
             except ValueError:

@@ -7,13 +7,17 @@ type ``prj``, start the run, read the status until FINISHED, then the results an
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from lx_sandbox.emulator import TECHNICAL_TOKEN
 from tests.sandbox.conftest import TOKEN_PATH, Api
+
+ROOT = Path(__file__).resolve().parents[2]
 
 API = "/services/integration-api/v1"
 
@@ -25,37 +29,10 @@ CONNECTOR = {
     "processingDirection": "inbound",
 }
 
-#: The doc's processor body, verbatim.
-PROCESSORS: dict[str, Any] = {
-    "processors": [
-        {
-            "processorType": "inboundFactSheet",
-            "processorName": "Projects from prj",
-            "processorDescription": "Creates LeanIX Projects from external LDIF",
-            "type": "Project",
-            "filter": {"type": "prj|subp"},
-            "identifier": {
-                "external": {"id": {"expr": "${content.id}"}, "type": {"expr": "externalId"}}
-            },
-            "run": 0,
-            "updates": [
-                {
-                    "key": {"expr": "name"},
-                    "values": [{"expr": "${data.displayName} (${content.id})"}],
-                },
-                {
-                    "key": {"expr": "description"},
-                    "values": [{"expr": "${data.processDescription}"}],
-                },
-                {"key": {"expr": "lifecycle.active"}, "values": [{"expr": "${data.startActive}"}]},
-            ],
-            "enabled": True,
-            "variables": [],
-            "logLevel": "warning",
-        }
-    ],
-    "variables": {},
-}
+#: The doc's processor body, verbatim (shared with the model tests).
+PROCESSORS: dict[str, Any] = json.loads(
+    (ROOT / "tests/unit/data/integration/import-projects-example.processors.json").read_text()
+)
 
 #: The doc's LDIF, verbatim (its ``tags`` are not used by the processor and must not hurt).
 LDIF: dict[str, Any] = {

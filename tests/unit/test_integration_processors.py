@@ -37,34 +37,7 @@ IMPORT_PROJECTS: JsonDict = {
     "connectorVersion": "1.0.0",
     "processingDirection": "inbound",
     "processingMode": "partial",
-    "processors": [
-        {
-            "processorType": "inboundFactSheet",
-            "processorName": "Projects from prj",
-            "processorDescription": "Creates LeanIX Projects from external LDIF",
-            "type": "Project",
-            "filter": {"type": "prj|subp"},
-            "identifier": {
-                "external": {"id": {"expr": "${content.id}"}, "type": {"expr": "externalId"}}
-            },
-            "run": 0,
-            "updates": [
-                {
-                    "key": {"expr": "name"},
-                    "values": [{"expr": "${data.displayName} (${content.id})"}],
-                },
-                {
-                    "key": {"expr": "description"},
-                    "values": [{"expr": "${data.processDescription}"}],
-                },
-                {"key": {"expr": "lifecycle.active"}, "values": [{"expr": "${data.startActive}"}]},
-            ],
-            "enabled": True,
-            "variables": [],
-            "logLevel": "warning",
-        }
-    ],
-    "variables": {},
+    **json.loads((DATA / "import-projects-example.processors.json").read_text()),
 }
 
 
