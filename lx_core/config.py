@@ -294,6 +294,12 @@ class IntegrationSettings(BaseSettings):
     start_retry_seconds: float = Field(
         30.0, ge=0, le=3600, description="Wait after the first failed try; doubles per try."
     )
+    outcome_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Outcome log rows older than this are deleted by the watch tick.",
+    )
 
     @model_validator(mode="after")
     def _poll_bounds(self) -> IntegrationSettings:

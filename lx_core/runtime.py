@@ -7,6 +7,7 @@ workspace: a change of settings (a rotated token, another host) simply yields an
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from lx_core.jobs.time_reconcile import ReconcileRun
     from lx_core.storage.blob import BlobStore
 
+_log = logging.getLogger(__name__)
 _MAX_CLIENTS = 8
 _lock = threading.Lock()
 _clients: OrderedDict[LeanIXSettings, LeanIXClient] = OrderedDict()
@@ -182,7 +184,26 @@ def sync_watch_all(*, budget_seconds: float) -> list[TickReport]:
             reports.append(sync_ticker(name).tick(start=False, budget_seconds=share))
         except LxError as exc:
             reports.append(TickReport(name, "error", message=f"{type(exc).__name__}: {exc}"))
+    _prune_outcomes(store)
     return reports
+
+
+def _prune_outcomes(store: StateStore) -> None:
+    """Keep the outcome log to LX_INTEGRATION_OUTCOME_RETENTION_DAYS, a bounded slice per tick;
+    a failure here is logged and never stops the watch."""
+    import time
+
+    from lx_core.errors import LxError
+    from lx_core.jobs.sync_state import OutcomeLog
+
+    days = integration_settings().outcome_retention_days
+    try:
+        deleted = OutcomeLog(store).prune(before=time.time() - days * 86_400)
+    except LxError as exc:
+        _log.warning("outcome log not pruned: %s: %s", type(exc).__name__, exc)
+        return
+    if deleted:
+        _log.info("outcome log: %d outcomes older than %d days deleted", deleted, days)
 
 
 def reset_process_state() -> None:

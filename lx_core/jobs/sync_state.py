@@ -166,12 +166,25 @@ class OutcomeLog:
             return False
         return True
 
-    def read(self, limit: int = 1000) -> list[OutcomeRecord]:
-        """Up to ``limit`` outcomes, oldest first, skipping rows that do not parse."""
+    def read(self, limit: int = 1000, *, after: str | None = None) -> list[OutcomeRecord]:
+        """Up to ``limit`` outcomes, oldest first, skipping rows that do not parse. ``after``
+        is the :func:`outcome_key` of the last outcome a reader has seen (its cursor)."""
         out: list[OutcomeRecord] = []
-        for row in self.store.list(OUTCOMES_PARTITION, limit=limit):
+        for row in self.store.list(OUTCOMES_PARTITION, limit=limit, after=after):
             try:
                 out.append(OutcomeRecord.model_validate(row.data))
             except ValidationError:
                 continue
         return out
+
+    def prune(self, *, before: float, limit: int = 200) -> int:
+        """Delete up to ``limit`` outcomes that finished before epoch ``before``; the number
+        deleted. Keys start with the finish time, so the oldest rows come first."""
+        cutoff = datetime.fromtimestamp(before, UTC).strftime("%Y%m%dT%H%M%SZ")
+        deleted = 0
+        for row in self.store.list(OUTCOMES_PARTITION, limit=limit):
+            if row.key >= cutoff:
+                break
+            self.store.delete(OUTCOMES_PARTITION, row.key, etag=row.etag)
+            deleted += 1
+        return deleted

@@ -304,15 +304,19 @@ class AzureTableStore(StateStore):
                     partition, key, etag=etag, match_condition=MatchConditions.IfNotModified
                 )
 
-    def list(self, partition: str, *, limit: int = 1000) -> list[Row]:
+    def list(self, partition: str, *, limit: int = 1000, after: str | None = None) -> list[Row]:
         check_key(partition, "partition")
         if limit <= 0:
             return []
+        query, parameters = "PartitionKey eq @partition", {"partition": partition}
+        if after is not None:
+            query += " and RowKey gt @after"  # the service orders by RowKey within a partition
+            parameters["after"] = after
         client = self._ready()
         with self._translated("list", partition):
             pages = client.query_entities(
-                "PartitionKey eq @partition",
-                parameters={"partition": partition},
+                query,
+                parameters=parameters,
                 results_per_page=min(limit, 1000),
             )
             return [_read(entity) for entity in islice(pages, limit)]

@@ -112,8 +112,9 @@ class StateStore(ABC):
         Deleting a row that is not there is not an error."""
 
     @abstractmethod
-    def list(self, partition: str, *, limit: int = 1000) -> list[Row]:
-        """Up to ``limit`` rows of one partition, in key order."""
+    def list(self, partition: str, *, limit: int = 1000, after: str | None = None) -> list[Row]:
+        """Up to ``limit`` rows of one partition, in key order; with ``after``, only rows whose
+        key sorts after it (so a reader can page on from the last key it saw)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections (the store is unusable afterwards)."""

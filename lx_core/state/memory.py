@@ -83,8 +83,12 @@ class MemoryStore(StateStore):
             del self._rows[(partition, key)]
             self.writes.append(("delete", partition, key))
 
-    def list(self, partition: str, *, limit: int = 1000) -> list[Row]:
+    def list(self, partition: str, *, limit: int = 1000, after: str | None = None) -> list[Row]:
         check_key(partition, "partition")
         with self._lock:
-            items = sorted((k, v) for (p, k), v in self._rows.items() if p == partition)
+            items = sorted(
+                (k, v)
+                for (p, k), v in self._rows.items()
+                if p == partition and (after is None or k > after)
+            )
         return [self._row(partition, k, etag, text) for k, (etag, text) in items[:limit]]

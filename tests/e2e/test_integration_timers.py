@@ -21,6 +21,7 @@ import pytest
 
 from lx_core import runtime
 from lx_core.config import BlobSettings
+from lx_core.jobs.sync_state import OutcomeLog
 from lx_core.storage.blob import open_blob_store
 from tests.e2e.conftest import SyncWorld as World
 
@@ -124,3 +125,17 @@ def test_a_host_killed_mid_run_is_harmless_and_the_next_tick_resumes(sync_world:
     assert len(sync_world.runs()) == 1
     [outcome] = sync_world.outcomes()
     assert outcome.status == "FINISHED" and outcome.processed == 25
+
+
+def test_the_watch_tick_prunes_outcomes_past_their_retention(sync_world: World) -> None:
+    sync_world.fire_until_idle("sync_applications_export", EXPORT)
+    [recent] = sync_world.outcomes()
+    store = runtime.state_store()
+    assert store is not None
+    old = recent.model_copy(
+        update={"attempt": "old", "finished_at": recent.finished_at - 91 * 86_400}
+    )
+    assert OutcomeLog(store).record(old)
+    assert len(sync_world.outcomes()) == 2
+    sync_world.fire("sync_watch")
+    assert sync_world.outcomes() == [recent]

@@ -107,6 +107,17 @@ def test_list_returns_one_partition_in_key_order_up_to_limit(store: StateStore) 
     assert got is not None and listed.etag == got.etag
 
 
+def test_list_pages_on_after_a_key(store: StateStore) -> None:
+    for key in ("20260101.a", "20260102.b", "20260103.c", "20260104.d"):
+        store.insert("log", key, {"key": key})
+    assert [r.key for r in store.list("log", after="20260102.b")] == ["20260103.c", "20260104.d"]
+    assert [r.key for r in store.list("log", after="20260102", limit=1)] == ["20260102.b"]
+    assert store.list("log", after="20260104.d") == []
+    assert [r.key for r in store.list("log", after="")] == [
+        "20260101.a", "20260102.b", "20260103.c", "20260104.d"
+    ]  # fmt: skip
+
+
 def test_large_rows_round_trip_across_chunks(store: StateStore) -> None:
     # Over 30,000 characters per property, and non-ASCII (escaped by JSON) on chunk edges.
     big = {"text": "x" * 200_000, "tail": "é€😀" * 500}

@@ -319,3 +319,21 @@ def test_the_end_of_a_tick_never_stops_a_run_whatever_the_handover_setting(
     assert world.ticker().tick(start=True, budget_seconds=20).action == "watching"
     assert "stop_run" not in world.api.calls
     assert world.state().phase == "started"
+
+
+def test_the_outcome_log_reads_on_from_a_cursor_and_prunes_only_old_rows(
+    tmp_path: Path,
+) -> None:
+    from lx_core.jobs.sync_state import outcome_key
+
+    world = World(tmp_path)
+    world.api.duration = 1
+    for _ in range(3):
+        world.ticker().tick(start=True, budget_seconds=20)
+        world.clock.sleep(86_400)  # a day between runs
+    log = OutcomeLog(world.store)
+    first, second, third = log.read()
+    assert log.read(after=outcome_key(first)) == [second, third]
+    assert log.prune(before=second.finished_at) == 1
+    assert log.read() == [second, third]
+    assert log.prune(before=second.finished_at) == 0
