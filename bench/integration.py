@@ -230,9 +230,7 @@ class EngineRow:
     seconds: float
 
 
-def measure_engine(
-    sizes: tuple[int, ...] = (1_000, 10_000), repeats: int = 3
-) -> list[EngineRow]:
+def measure_engine(sizes: tuple[int, ...] = (1_000, 10_000), repeats: int = 3) -> list[EngineRow]:
     """Each size on a freshly reset (empty) workspace, so both sizes create every fact sheet;
     the best of ``repeats`` tries, since a 1,000-item run is short enough for noise to matter."""
     import requests
