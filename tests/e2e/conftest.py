@@ -3,9 +3,11 @@ and the Integration API world: emulator, source API, Azurite and the connector t
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -78,24 +80,34 @@ class SyncWorld:
         raise AssertionError(f"{connector} still {self.state(connector).phase} after {timeout}s")
 
 
-@pytest.fixture
-def sync_world(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[SyncWorld]:
+@contextmanager
+def open_sync_world(
+    connection_string: str,
+    *,
+    items: int = 25,
+    run_seconds: float = 2.0,
+    env: dict[str, str] | None = None,
+) -> Iterator[SyncWorld]:
+    """The emulator (with an engine run taking ``run_seconds``), a source API of ``items``
+    Applications, the example connectors' timers, and every setting they read; the process's
+    environment is restored on exit."""
     config = SandboxConfig(
         seed="demo",
         integration_pending_seconds=0.1,
-        integration_run_seconds=2.0,
-        integration_blob_connection_string=azurite.connection_string,
+        integration_run_seconds=run_seconds,
+        integration_blob_connection_string=connection_string,
     )
-    with SandboxServer(config) as emulator, SourceApiServer(count=25) as source:
+    saved = dict(os.environ)
+    with SandboxServer(config) as emulator, SourceApiServer(count=items) as source:
         suffix = uuid.uuid4().hex[:10]
-        env = {
+        values = {
             "LEANIX_HOST": emulator.url,
             "LEANIX_API_TOKEN": TECHNICAL_TOKEN,
             "LEANIX_BACKOFF_INITIAL_SECONDS": "0.05",
             "LEANIX_BACKOFF_MAX_SECONDS": "0.2",
-            "LX_STATE_CONNECTION_STRING": azurite.connection_string,
+            "LX_STATE_CONNECTION_STRING": connection_string,
             "LX_STATE_TABLE_NAME": "lx" + suffix,
-            "LX_BLOB_CONNECTION_STRING": azurite.connection_string,
+            "LX_BLOB_CONNECTION_STRING": connection_string,
             "LX_BLOB_RESULTS_CONTAINER": "results-" + suffix,
             "LX_INTEGRATION_CONNECTORS_DIR": str(EXAMPLES),
             "LX_INTEGRATION_TICK_INVOCATION_SECONDS": "0.6",
@@ -105,14 +117,22 @@ def sync_world(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sy
             "LX_SOURCE_APPLICATIONS_URL": source.next_link_url,
             "LX_SOURCE_APPLICATIONS_TOKEN": source.token,
             "LX_SYNC_APPLICATIONS_IMPORT_SCHEDULE": "0 0 2 * * *",
+            **(env or {}),
         }
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
+        os.environ.update(values)
         runtime.reset_process_state()
         app = func.FunctionApp()
         app.register_functions(build_blueprint(EXAMPLES))
         functions = {str(f.get_function_name()): f.get_user_function() for f in app.get_functions()}
         try:
-            yield SyncWorld(emulator, source, env, functions)
+            yield SyncWorld(emulator, source, values, functions)
         finally:
             runtime.reset_process_state()
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@pytest.fixture
+def sync_world(azurite: Azurite) -> Iterator[SyncWorld]:
+    with open_sync_world(azurite.connection_string) as world:
+        yield world
