@@ -46,7 +46,7 @@ def _tick_connector(name: str, timer: func.TimerRequest) -> None:
     report = runtime.sync_ticker(name).tick(
         start=True, budget_seconds=runtime.integration_settings().tick_invocation_seconds
     )
-    log.info("sync %s: %s", name, report.action, extra=report.as_dict())
+    log.info("sync %s: %s", name, report.action, extra=report.log_extra())
 
 
 def build_blueprint(directory: Path) -> func.Blueprint:
@@ -98,7 +98,7 @@ def _register_watch(blueprint: func.Blueprint) -> None:
             log.warning("sync_watch is running late (past due)")
         budget = runtime.integration_settings().tick_invocation_seconds
         for report in runtime.sync_watch_all(budget_seconds=budget):
-            log.info("sync %s: %s", report.connector, report.action, extra=report.as_dict())
+            log.info("sync %s: %s", report.connector, report.action, extra=report.log_extra())
 
 
 bp = build_blueprint(_connectors_dir())

@@ -134,6 +134,16 @@ def processors_lint(
                     }
                     for f in findings
                 ]
+                + [  # a file that does not load is an error finding too
+                    {
+                        "file": e.file,
+                        "path": e.path,
+                        "rule": e.rule,
+                        "severity": "error",
+                        "message": str(e),
+                    }
+                    for e in registry.errors
+                ]
             )
         )
     else:

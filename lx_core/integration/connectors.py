@@ -169,6 +169,16 @@ def load_connector(file: Path) -> Connector:
     """One connector file and its processor file, fully validated (DocumentError if not)."""
     spec = validate(read_json(file), ConnectorSpec, source=str(file))
     processors_file = (file.parent / spec.processors).resolve()
+    # Connectors and processors are deployed side by side (infra/leanix/connectors and
+    # infra/leanix/processors): a file outside their common folder would not be deployed.
+    home = file.resolve().parent.parent
+    if not processors_file.is_relative_to(home):
+        raise DocumentError(
+            f"processor file {spec.processors} is outside {home}, which is what gets deployed",
+            file=str(file),
+            path="$.processors",
+            rule="outside-deployment",
+        )
     if not processors_file.is_file():
         raise DocumentError(
             f"processor file {spec.processors} does not exist",

@@ -74,18 +74,19 @@ class OutcomeRecord(BaseModel):
     #: Whether the relay should alert: exactly the policy's verdict.
     notify: bool
 
-    def summary(self) -> dict[str, Any]:
-        """The fields every log line of an outcome carries."""
+    def log_extra(self) -> dict[str, Any]:
+        """The fields every log line of an outcome carries (``lx_`` keys, clear of the names
+        LogRecord reserves)."""
         return {
-            "connector": self.connector,
-            "run_id": self.run_id,
-            "status": self.status,
-            "processed": self.processed,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "items_in_scope": self.items_in_scope,
-            "duration_seconds": self.duration_seconds,
-            "failed": self.failed,
+            "lx_connector": self.connector,
+            "lx_run_id": self.run_id,
+            "lx_status": self.status,
+            "lx_processed": self.processed,
+            "lx_errors": self.errors,
+            "lx_warnings": self.warnings,
+            "lx_items_in_scope": self.items_in_scope,
+            "lx_duration_seconds": self.duration_seconds,
+            "lx_failed": self.failed,
         }
 
 

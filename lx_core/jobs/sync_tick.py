@@ -84,6 +84,11 @@ class TickReport:
     outcome: OutcomeRecord | None = None
     message: str | None = None
 
+    def log_extra(self) -> dict[str, Any]:
+        """The report as ``extra`` of a log record: prefixed, since LogRecord reserves names
+        such as ``message`` (a clash raises inside ``logging`` and fails the invocation)."""
+        return {f"lx_{key}": value for key, value in self.as_dict().items()}
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "connector": self.connector,
@@ -469,7 +474,7 @@ class SyncTicker:
             etag = self.states.save(self.name, state, etag)
         self.outcomes.record(record)
         level = logging.WARNING if record.failed else logging.INFO
-        log.log(level, "sync %s: outcome %s", self.name, record.status, extra=record.summary())
+        log.log(level, "sync %s: outcome %s", self.name, record.status, extra=record.log_extra())
         idle = SyncState(last_outcome=record)
         self.states.save(self.name, idle, etag)
         return TickReport(

@@ -49,6 +49,15 @@ def test_connectors_validate_passes_on_the_examples_and_names_a_broken_file(
     assert invalid["path"] == "$.schedule"
 
 
+def test_processors_lint_fails_on_a_file_that_does_not_load(tmp_path: Path) -> None:
+    connectors = _broken_copy(tmp_path)
+    code, output = lx("processors", "lint", "--dir", str(connectors), "--json")
+    assert code == 1
+    [finding] = [f for f in json.loads(output) if f["severity"] == "error"]
+    assert finding["file"].endswith("applications-import.json")
+    assert finding["path"] == "$.schedule"
+
+
 def test_processors_lint_fails_on_errors_and_on_warnings_with_strict(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES.parent, tmp_path / "leanix")
     processors = tmp_path / "leanix" / "processors" / "applications-import.json"

@@ -68,6 +68,7 @@ def test_the_examples_load(tmp_path: Path) -> None:
         ({"surprise": True}, "$.surprise", "extra"),
         ({"processors": "/etc/passwd.json"}, "$.processors", "relative"),
         ({"processors": "../processors/missing.json"}, "$.processors", "missing-reference"),
+        ({"processors": "../../../../x.json"}, "$.processors", "outside-deployment"),
         ({"target": {"path": "{connector}/fixed.json"}}, "$.target.path", "run_id"),
         ({"target": {"path": "../{run_id}.json"}}, "$.target.path", ".."),
         ({"notify": {"failOn": ["EXPLODED"]}}, "$.notify.failOn", ""),
