@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install azurite lint typecheck test unit demo up bench storm iac checkov clean
+.PHONY: install azurite adaptivecards lint typecheck test unit demo up bench storm iac checkov clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,23 @@ $(AZURITE_STAMP):
 
 azurite: $(AZURITE_STAMP)
 
+# adaptivecards (npm), the official Adaptive Cards library the tests check Teams cards against
+# (tests/support/adaptivecards.py). Pinned with its lock file in tests/tools/adaptivecards/, both
+# copied to .tools/adaptivecards-validator/ and installed there, never deployed. Peer dependencies
+# (swiper) are left out: the library's dist/ bundle, which the validator loads, contains them.
+ADAPTIVECARDS_VERSION := 3.0.6
+ADAPTIVECARDS_SRC := tests/tools/adaptivecards
+ADAPTIVECARDS_DIR := .tools/adaptivecards-validator
+ADAPTIVECARDS_STAMP := .tools/.adaptivecards-$(ADAPTIVECARDS_VERSION)-stamp
+
+$(ADAPTIVECARDS_STAMP): $(ADAPTIVECARDS_SRC)/package.json $(ADAPTIVECARDS_SRC)/package-lock.json
+	mkdir -p $(ADAPTIVECARDS_DIR)
+	cp $(ADAPTIVECARDS_SRC)/package.json $(ADAPTIVECARDS_SRC)/package-lock.json $(ADAPTIVECARDS_DIR)/
+	npm ci --prefix $(ADAPTIVECARDS_DIR) --no-audit --no-fund --ignore-scripts --omit=peer
+	touch $(ADAPTIVECARDS_STAMP)
+
+adaptivecards: $(ADAPTIVECARDS_STAMP)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,10 +49,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+unit: install adaptivecards
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck azurite
+test: lint typecheck azurite adaptivecards
 	$(BIN)/pytest -q
 
 demo: install azurite

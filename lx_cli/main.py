@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lx_cli.integration import connectors_app, processors_app, sync_app
+from lx_cli.relay import relay_app
 from lx_cli.sandbox import sandbox_app
 from lx_cli.settings_file import SettingsFileError, load_settings_file
 
@@ -41,6 +42,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(sync_app, name="sync")
 app.add_typer(processors_app, name="processors")
 app.add_typer(connectors_app, name="connectors")
+app.add_typer(relay_app, name="relay")
 
 console = Console(stderr=True)
 out = Console()

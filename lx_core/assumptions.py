@@ -211,3 +211,35 @@ RUN_DESCRIPTION_ECHOES_LDIF: Final[bool] = True
 #: it with the file decides whether an upsert is needed (``lx processors plan``). Defaults that
 #: LeanIX might add would show as differences, never be lost.
 CONFIGURATION_READ_AS_WRITTEN: Final[bool] = True
+
+# --- The notification relay (integration-api-processors.md §2, §4; leanix-api.md §8) ----------
+
+#: §2 [I]: a statistics event's ``synchronizationId`` is the run id of POST /synchronizationRuns.
+#: The relay keys a run's notice on it (``run-<id>``), so LeanIX's event and our own outcome row
+#: of the same run give one message. If they differ, a run is announced twice, never lost.
+SYNCHRONIZATION_ID_IS_RUN_ID: Final[bool] = True
+
+#: §2 [V] + [V3]: the statistics events' tag sets disagree between sources; the PULL
+#: subscription in webhooks.json carries both. Every payload field the relay reads is optional:
+#: ``progress``, ``connectorId``, ``scope``, ``direction``, ``errorCount``, ``warningsCount``,
+#: ``processedContentCount``, ``synchronizationId``, ``test``, ``createdAt``.
+STATISTICS_TAG_SETS: Final[tuple[tuple[str, ...], ...]] = (
+    ("integrations", "statistics"),
+    ("integrations", "INTEGRATION-API", "statistics"),
+)
+
+#: [I]: a fact sheet opens at ``{workspace URL}/factsheet/{type}/{id}`` in the LeanIX UI.
+FACT_SHEET_URL_SEGMENT: Final[str] = "factsheet"
+
+#: §8.1 [I]: a Slack incoming webhook accepts a message with HTTP 200 and the body ``ok``.
+SLACK_ACCEPTED_BODY: Final[str] = "ok"
+
+#: §8.2 [U]: Teams Workflows' own rate limits are undocumented; the relay's defaults are the
+#: documented connector limits (4 per second, 60 per 30 s, 100 per hour), configurable per
+#: channel in notifications.json. A throttled connector may answer 2xx with this text in the
+#: body ([V]), so the body is inspected too.
+TEAMS_THROTTLED_TEXT: Final[str] = "Microsoft Teams endpoint returned HTTP error 429"
+
+#: §8.2 [I]: a Workflows webhook accepts with any 2xx (commonly 202); the legacy connector body
+#: is ``1``.
+TEAMS_ACCEPTS_ANY_2XX: Final[bool] = True

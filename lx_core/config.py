@@ -350,6 +350,88 @@ class BlobSettings(BaseSettings):
         return bool(self.account_url or self.connection_string)
 
 
+class RelaySettings(BaseSettings):
+    """The notification relay (env prefix ``LX_RELAY_``). Channels and routes live in the rules
+    file; these say how hard one tick works."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_RELAY_", extra="ignore", frozen=True)
+
+    rules_file: str = Field(
+        "infra/leanix/notifications.json",
+        description="The notification rules, relative to the app root (deployed with it).",
+    )
+    schedule: str = Field("0 */1 * * * *", description="NCRONTAB of the relay's timer.")
+    tick_seconds: float = Field(
+        45.0, gt=0, le=3600, description="Time one tick may spend reading and delivering."
+    )
+    pull_timeout_seconds: int = Field(
+        1, ge=0, le=60, description="Long-poll wait of one PULL request when nothing is new."
+    )
+    pull_max_batches: int = Field(
+        50, ge=1, le=10_000, description="PULL batches one tick reads per subscription."
+    )
+    page_size: int = Field(
+        200, ge=1, le=1000, description="Outbox rows read at once; bounds the tick's memory."
+    )
+    lookback_seconds: float = Field(
+        3600.0,
+        ge=0,
+        le=7 * 86_400,
+        description="The outcome and notice logs are re-read this far behind the relay's "
+        "cursor, so a row recorded late (another instance, a slow results upload) is not "
+        "skipped; rows already queued are not queued twice.",
+    )
+    send_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    channel_backoff_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="Pause of a channel after it failed without saying how long to wait; "
+        "doubles per consecutive failure up to channel_backoff_max_seconds.",
+    )
+    channel_backoff_max_seconds: float = Field(600.0, ge=0, le=86_400)
+    delivered_retention_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="How long delivered items are remembered, so a re-read never resends them.",
+    )
+    workspace_url: str | None = Field(
+        None,
+        description="The workspace's URL in links (https://<host>/<workspace>); default: "
+        "derived from LEANIX_HOST and the token's workspace name.",
+    )
+    crash_points: str = Field(
+        "",
+        description="Tests only: comma-separated crash points (after_pull, after_outbox_write, "
+        "after_cursor_commit, after_send, after_mark) at which the process exits.",
+    )
+
+
+class SmtpSettings(BaseSettings):
+    """The SMTP relay for e-mail channels (env prefix ``LX_SMTP_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_SMTP_", extra="ignore", frozen=True)
+
+    host: str | None = Field(None, description="SMTP server name; e-mail channels wait without.")
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls"] = Field(
+        "starttls", description="STARTTLS on a plain port, or implicit TLS (port 465)."
+    )
+    username: str | None = None
+    password: SecretStr | None = Field(None, description="SMTP password (secret).")
+    from_address: str = Field(
+        "lx-functions@localhost", pattern=r"^[^@\s]+@[^@\s]+$", description="The From address."
+    )
+    message_id_domain: str = Field(
+        "lx-functions", pattern=r"^[A-Za-z0-9.-]+$", description="Right side of Message-IDs."
+    )
+    ca_file: str | None = Field(None, description="Extra CA certificate (PEM) to trust.")
+    timeout_seconds: float = Field(15.0, gt=0, le=120)
+
+    _check_password = field_validator("password")(_optional_secret)
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 _MAX_CACHED_SETTINGS = 32

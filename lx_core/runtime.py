@@ -27,10 +27,11 @@ from lx_core.leanix.client import LeanIXClient
 from lx_core.state.base import StateStore
 
 if TYPE_CHECKING:
-    from lx_core.config import IntegrationSettings
+    from lx_core.config import IntegrationSettings, RelaySettings
     from lx_core.integration.connectors import Registry
     from lx_core.jobs.sync_tick import SyncTicker, TickReport
     from lx_core.jobs.time_reconcile import ReconcileRun
+    from lx_core.notify.relay import Relay
     from lx_core.storage.blob import BlobStore
 
 _log = logging.getLogger(__name__)
@@ -234,3 +235,54 @@ def reset_process_state() -> None:
         clear_settings_cache,
     ):
         clear()
+
+
+def relay_settings() -> RelaySettings:
+    from lx_core.config import RelaySettings
+
+    return cached(RelaySettings)
+
+
+def relay_rules_file(settings: RelaySettings | None = None) -> Path:
+    path = Path((settings or relay_settings()).rules_file)
+    return path if path.is_absolute() else APP_ROOT / path
+
+
+def workspace_url(client: LeanIXClient, settings: RelaySettings) -> str | None:
+    """The workspace's URL for links: the setting, else ``{instance URL}/{workspace name}``
+    from the token (one exchange, shared with every other call)."""
+    if settings.workspace_url:
+        return settings.workspace_url.rstrip("/")
+    name = client.claims.workspace_name
+    return f"{client.base_url.rstrip('/')}/{name}" if name else None
+
+
+def relay(owner: str | None = None) -> Relay:
+    """A relay over the shared client and state store, with the rules file read now (a broken
+    file is a ConfigurationError naming file and field; nothing is half-loaded)."""
+    from lx_core.errors import ConfigurationError
+    from lx_core.jobs.time_reconcile import default_owner
+    from lx_core.notify.crash import CrashPoints
+    from lx_core.notify.relay import Relay
+    from lx_core.notify.rules import load_rules
+    from lx_core.notify.senders.factory import DefaultSenders
+
+    settings = relay_settings()
+    rules = load_rules(relay_rules_file(settings), os.environ)
+    store = state_store()
+    if store is None:
+        raise ConfigurationError(
+            "The relay keeps its outbox in the state store; set LX_STATE_*",
+            settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
+        )
+    client = leanix_client()
+    return Relay(
+        rules,
+        store=store,
+        settings=settings,
+        senders=DefaultSenders(settings),
+        webhooks=client.webhooks if rules.sources.pull else None,
+        workspace_url=workspace_url(client, settings),
+        owner=owner or default_owner(),
+        crash=CrashPoints.from_setting(settings.crash_points),
+    )

@@ -12,13 +12,14 @@ that log and routes by the stored verdict.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lx_core.errors import StateConflictError, StateError
-from lx_core.state.base import StateStore
+from lx_core.state.base import Row, StateStore
 
 PARTITION = "sync"
 OUTCOMES_PARTITION = "sync-outcomes"
@@ -170,8 +171,13 @@ class OutcomeLog:
     def read(self, limit: int = 1000, *, after: str | None = None) -> list[OutcomeRecord]:
         """Up to ``limit`` outcomes, oldest first, skipping rows that do not parse. ``after``
         is the :func:`outcome_key` of the last outcome a reader has seen (its cursor)."""
+        return self.parse(self.store.list(OUTCOMES_PARTITION, limit=limit, after=after))
+
+    @staticmethod
+    def parse(rows: Iterable[Row]) -> list[OutcomeRecord]:
+        """The outcomes of ``rows`` that parse (a damaged row is skipped, not fatal)."""
         out: list[OutcomeRecord] = []
-        for row in self.store.list(OUTCOMES_PARTITION, limit=limit, after=after):
+        for row in rows:
             try:
                 out.append(OutcomeRecord.model_validate(row.data))
             except ValidationError:

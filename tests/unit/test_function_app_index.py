@@ -14,7 +14,18 @@ def _bindings(name: str) -> list[dict[str, Any]]:
 
 
 def test_exactly_the_expected_functions_are_registered() -> None:
-    assert set(indexed_functions()) == {"time_webhook", "time_reconcile", "time_reconcile_resume"}
+    assert set(indexed_functions()) == {
+        "time_webhook",
+        "time_reconcile",
+        "time_reconcile_resume",
+        "relay",
+    }
+
+
+def test_the_relay_ticks_every_minute_unless_an_app_setting_says_otherwise() -> None:
+    trigger = next(b for b in _bindings("relay") if b["type"] == "timerTrigger")
+    assert trigger["schedule"] == "0 */1 * * * *"
+    assert trigger["runOnStartup"] is False
 
 
 def test_time_webhook_route_method_and_auth_level() -> None:

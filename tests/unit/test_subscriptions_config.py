@@ -25,13 +25,16 @@ def desired() -> list[dict[str, Any]]:
 
 
 def test_the_shipped_config_loads_with_placeholders_and_callback_filled() -> None:
-    [sub] = desired()
+    sub, relay = desired()
     assert sub["identifier"] == "lx-functions-time"
     assert sub["targetUrl"] == "https://fn.example.net/api/leanix/time?code=k1"
     assert sub["authorizationHeader"] == "Bearer s1"
     assert sub["workspaceId"] == "ws-1"
     assert "delivery.active" in sub["callback"]
     assert ["pathfinder", "FACT_SHEET_UPDATED"] in sub["tagSets"]
+    assert relay["identifier"] == "lx-functions-relay" and relay["deliveryType"] == "PULL"
+    assert ["integrations", "statistics"] in relay["tagSets"]
+    assert "targetUrl" not in relay
 
 
 def test_missing_placeholders_are_named_together() -> None:
@@ -52,7 +55,7 @@ def test_invalid_entries_name_the_subscription_and_field(tmp_path: Path) -> None
 
 
 def test_plan_creates_then_reports_unchanged() -> None:
-    want = desired()
+    want = desired()[:1]
     [create] = plan_subscriptions(want, [])
     assert create.action is Action.CREATE
     existing = [{**want[0], "id": "sub-1", "errorCount": 3}]

@@ -1,0 +1,39 @@
+"""Timer: the notification relay. Every minute by default (``LX_RELAY_SCHEDULE``) it reads
+LeanIX's PULL events and the project's own notices into the outbox, then delivers per channel.
+
+A broken rules file fails the invocation with the file and field named (visible in Application
+Insights); one channel or source failing is logged and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import azure.functions as func
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions 1.x lacks a hint
+log = logging.getLogger(__name__)
+
+_DEFAULT_SCHEDULE = "0 */1 * * * *"
+_SCHEDULE = "%LX_RELAY_SCHEDULE%" if os.environ.get("LX_RELAY_SCHEDULE") else _DEFAULT_SCHEDULE
+
+
+@bp.function_name("relay")
+@bp.timer_trigger(arg_name="timer", schedule=_SCHEDULE, run_on_startup=False, use_monitor=True)
+def relay(timer: func.TimerRequest) -> None:
+    """One relay tick."""
+    from lx_core import runtime
+
+    if timer.past_due:
+        log.warning("relay is running late (past due)")
+    if not runtime.relay_rules_file().is_file():
+        log.warning("relay: no rules file at %s; nothing to relay", runtime.relay_rules_file())
+        return
+    job = runtime.relay()
+    try:
+        report = job.tick()
+    finally:
+        job.close()
+    level = logging.WARNING if report.errors else logging.INFO
+    log.log(level, "relay: %s", report.to_json(), extra=report.log_extra())

@@ -1,0 +1,632 @@
+"""The relay tick: read notices from every source into the outbox, then deliver per channel.
+
+Order is what makes it lose nothing:
+
+1. **Read.** For each PULL batch, an outbox row per (item, channel) is written *before* the
+   LeanIX cursor moves. A tick that dies before the commit re-reads the batch next time, and
+   rows already present are not queued twice. The outcome and notice logs are read the same
+   way behind the relay's own cursors (with a look-back, so a row recorded late is not skipped).
+2. **Deliver.** Per channel, from the outbox: pack items into as few messages as the channel's
+   size allows, wait for its pace, send. Rows are marked delivered only after the channel
+   accepted. A channel that is down keeps its rows and pauses; the other channels go on.
+3. **Poison.** A row the channel refuses (or that cannot render) counts an attempt; a refused
+   message of several items is split so the poison is found; at ``maxAttempts`` the row moves
+   to the dead letters and is reported once to the fallback channel. It never blocks the rest.
+
+Slack, Teams and SMTP take no idempotency key: a tick that dies after a send and before it
+recorded the acceptance sends that one message again. The marking journal (in the channel's
+state row) closes every other window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from lx_core import deadline
+from lx_core.config import RelaySettings
+from lx_core.decisions.notify_routing import channels_for
+from lx_core.errors import ConfigurationError, LxError, StateConflictError, clip
+from lx_core.jobs.sync_state import OUTCOMES_PARTITION, OutcomeLog, outcome_key
+from lx_core.leanix.webhooks import PullBatch, Subscription
+from lx_core.notify.crash import CrashPoints
+from lx_core.notify.notices import NOTICE, DeadLetterNotice, Notice, notice_from_event
+from lx_core.notify.outbox import (
+    ChannelState,
+    NoticeLog,
+    Outbox,
+    OutboxRow,
+    pending_partition,
+    time_key,
+)
+from lx_core.notify.pace import WindowPacer
+from lx_core.notify.render import (
+    Rendered,
+    email_message,
+    pack_by_count,
+    pack_teams,
+    render,
+    slack_message,
+)
+from lx_core.notify.rules import Channel, EmailChannel, NotificationRules, SlackChannel
+from lx_core.notify.senders.base import Outgoing, Sender, SendResult
+from lx_core.notify.sources import notice_from_outcome
+from lx_core.state.base import Row, StateStore
+from lx_core.state.lease import Lease
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "relay"
+
+
+class PullApi(Protocol):
+    """The part of ``WebhooksClient`` the relay reads PULL events with."""
+
+    def list_subscriptions(self, identifier: str | None = None) -> list[Subscription]: ...
+
+    def pull_events(self, subscription_id: str, *, timeout_seconds: int = 10) -> PullBatch: ...
+
+    def commit_cursor(self, subscription_id: str, offset: int) -> None: ...
+
+
+SenderFactory = Callable[[str, Channel], Sender]
+#: Margin kept free at the end of a tick for the last writes.
+_END_MARGIN = 1.0
+
+
+@dataclass
+class ChannelReport:
+    delivered: int = 0
+    messages: int = 0
+    refused: int = 0
+    dead_lettered: int = 0
+    pending_left: bool = False
+    status: str = "idle"
+    detail: str = ""
+
+
+@dataclass
+class RelayReport:
+    """What one tick did, for the log line and ``lx relay tick --json``."""
+
+    busy: bool = False
+    pulled: int = 0
+    ignored: int = 0
+    queued: int = 0
+    duplicates: int = 0
+    channels: dict[str, ChannelReport] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> int:
+        return sum(c.delivered for c in self.channels.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "busy": self.busy,
+            "pulled": self.pulled,
+            "ignored": self.ignored,
+            "queued": self.queued,
+            "duplicates": self.duplicates,
+            "delivered": self.delivered,
+            "channels": {name: vars(report) for name, report in self.channels.items()},
+            "errors": self.errors,
+        }
+
+    def log_extra(self) -> dict[str, Any]:
+        return {
+            "lx_pulled": self.pulled,
+            "lx_queued": self.queued,
+            "lx_delivered": self.delivered,
+            "lx_errors": len(self.errors),
+        }
+
+
+@dataclass
+class _Item:
+    row: Row
+    data: OutboxRow
+    notice: Notice
+    rendered: Rendered
+
+
+def message_id(channel: str, recipient: str | None, keys: Sequence[str]) -> str:
+    """Stable for the same items and recipient, so a resend carries the same id."""
+    digest = hashlib.sha256("|".join([channel, recipient or "", *keys]).encode("utf-8"))
+    return "lx-" + digest.hexdigest()[:32]
+
+
+class Relay:
+    """One deployment's relay over a state store, its rules and one sender per channel."""
+
+    def __init__(
+        self,
+        rules: NotificationRules,
+        *,
+        store: StateStore,
+        settings: RelaySettings,
+        senders: SenderFactory,
+        webhooks: PullApi | None = None,
+        workspace_url: str | None = None,
+        owner: str = "relay",
+        crash: CrashPoints | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rules = rules
+        self.store = store
+        self.outbox = Outbox(store)
+        self.settings = settings
+        self.webhooks = webhooks
+        self.workspace_url = workspace_url
+        self.owner = owner
+        self.crash = crash or CrashPoints()
+        self._make_sender = senders
+        self._senders: dict[str, Sender] = {}
+        self._subscription_ids: dict[str, str] = {}
+        self._clock = clock
+        self._sleep = sleep
+
+    # -- the tick -----------------------------------------------------------------------------
+
+    def tick(self, *, budget_seconds: float | None = None) -> RelayReport:
+        """Read every source, then deliver every channel, within the budget."""
+        report = RelayReport()
+        budget = budget_seconds if budget_seconds is not None else self.settings.tick_seconds
+        lease = Lease(self.store, LEASE_NAME, owner=self.owner, duration=budget + 60.0)
+        if not lease.acquire():
+            report.busy = True
+            return report
+        try:
+            with deadline.within(budget):
+                read_until = time.monotonic() + budget / 2
+                for source in self.rules.sources.pull:
+                    self._guarded(
+                        report,
+                        f"pull {source.subscription}",
+                        self._read_pull,
+                        source.subscription,
+                        report,
+                        read_until,
+                    )
+                if self.rules.sources.outcomes:
+                    self._guarded(report, "outcome log", self._read_outcomes, report)
+                if self.rules.sources.notices:
+                    self._guarded(report, "notice log", self._read_notices, report)
+                for name, channel in self.rules.channels.items():
+                    channel_report = report.channels.setdefault(name, ChannelReport())
+                    self._guarded(
+                        report, f"channel {name}", self._deliver, name, channel, channel_report
+                    )
+                self._guarded(report, "prune", self._prune)
+        finally:
+            lease.release()
+        return report
+
+    @staticmethod
+    def _guarded(report: RelayReport, what: str, step: Callable[..., None], *args: Any) -> None:
+        """One source's or channel's failure is reported and does not stop the others."""
+        try:
+            step(*args)
+        except LxError as exc:
+            log.warning("relay %s failed: %s: %s", what, type(exc).__name__, exc)
+            report.errors.append(f"{what}: {type(exc).__name__}: {clip(str(exc), 200)}")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _queue(
+        self, notice: Notice, report: RelayReport, *, traceparent: str | None = None
+    ) -> None:
+        now = self._clock()
+        for channel in channels_for(notice, self.rules):
+            if self.outbox.enqueue(channel, notice, now=now, traceparent=traceparent):
+                report.queued += 1
+            else:
+                report.duplicates += 1
+
+    def _subscription_id(self, identifier: str) -> str:
+        cached = self._subscription_ids.get(identifier)
+        if cached is not None:
+            return cached
+        if self.webhooks is None:
+            raise _missing_subscription(identifier)
+        for sub in self.webhooks.list_subscriptions(identifier):
+            if sub.identifier == identifier and sub.id and sub.delivery_type == "PULL":
+                self._subscription_ids[identifier] = sub.id
+                return sub.id
+        raise _missing_subscription(identifier)
+
+    def _read_pull(self, identifier: str, report: RelayReport, read_until: float) -> None:
+        subscription_id = self._subscription_id(identifier)
+        webhooks = self.webhooks
+        if webhooks is None:
+            raise _missing_subscription(identifier)
+        for _ in range(self.settings.pull_max_batches):
+            if time.monotonic() >= read_until:
+                return
+            batch = webhooks.pull_events(
+                subscription_id, timeout_seconds=self.settings.pull_timeout_seconds
+            )
+            self.crash("after_pull")
+            for pulled in batch.events:
+                report.pulled += 1
+                notice = notice_from_event(pulled.event, workspace_url=self.workspace_url)
+                if notice is None:
+                    report.ignored += 1
+                    continue
+                self._queue(notice, report)
+            self.crash("after_outbox_write")
+            if batch.next_offset is None:
+                return
+            webhooks.commit_cursor(subscription_id, batch.next_offset)
+            self.crash("after_cursor_commit")
+            if not batch.events:
+                return
+
+    def _log_start(self, name: str) -> str | None:
+        after = self.outbox.cursor(name)
+        if after is None:
+            return None
+        # Re-read behind the cursor: a row recorded late sorts before it.
+        return min(after, time_key(_key_time(after) - self.settings.lookback_seconds))
+
+    def _read_outcomes(self, report: RelayReport) -> None:
+        after = self._log_start("outcomes")
+        stored = newest = self.outbox.cursor("outcomes")
+        log_rows = OutcomeLog(self.store)
+        while not _expired():
+            rows = self.store.list(OUTCOMES_PARTITION, limit=self.settings.page_size, after=after)
+            for record in log_rows.parse(rows):
+                notice = notice_from_outcome(record, workspace_url=self.workspace_url)
+                if notice is None:
+                    report.ignored += 1
+                else:
+                    self._queue(notice, report)
+                newest = max(newest or "", outcome_key(record))
+            if len(rows) < self.settings.page_size:
+                break
+            after = rows[-1].key
+        if newest and newest != stored:
+            self.outbox.save_cursor("outcomes", newest)
+
+    def _read_notices(self, report: RelayReport) -> None:
+        after = self._log_start("notices")
+        stored = newest = self.outbox.cursor("notices")
+        notices = NoticeLog(self.store)
+        while not _expired():
+            rows = notices.read(after=after, limit=self.settings.page_size)
+            for row in rows:
+                try:
+                    notice = NOTICE.validate_python(row.data)
+                except ValidationError:
+                    log.warning("notice log row %s does not parse; skipped", row.key)
+                    report.ignored += 1
+                    continue
+                self._queue(notice, report, traceparent=_text(row.data.get("traceparent")))
+                newest = max(newest or "", row.key)
+            if len(rows) < self.settings.page_size:
+                break
+            after = rows[-1].key
+        if newest and newest != stored:
+            self.outbox.save_cursor("notices", newest)
+
+    # -- delivering ---------------------------------------------------------------------------
+
+    def _sender(self, name: str, channel: Channel) -> Sender:
+        sender = self._senders.get(name)
+        if sender is None:
+            sender = self._senders[name] = self._make_sender(name, channel)
+        return sender
+
+    def close(self) -> None:
+        for sender in self._senders.values():
+            sender.close()
+        self._senders.clear()
+
+    def _deliver(self, name: str, channel: Channel, report: ChannelReport) -> None:
+        state = self.outbox.channel_state(name)
+        if state.marking:
+            self._finish_journal(name, state)
+        now = self._clock()
+        if state.paused_until > now:
+            report.status = "paused"
+            report.detail = f"until {state.paused_until - now:.0f}s from now: {state.last_error}"
+            report.pending_left = True
+            return
+        pacer = WindowPacer(channel.rate, state.sends)
+        try:
+            report.status = self._deliver_pages(name, channel, state, pacer, report)
+        except LxError:
+            # Keep the pace, and the journal: the next tick finishes any marking left undone.
+            state.sends = pacer.history()
+            self.outbox.save_channel_state(name, state)
+            raise
+        state.sends = pacer.history()
+        state.marking = []
+        self.outbox.save_channel_state(name, state)
+
+    def _deliver_pages(
+        self,
+        name: str,
+        channel: Channel,
+        state: ChannelState,
+        pacer: WindowPacer,
+        report: ChannelReport,
+    ) -> str:
+        after: str | None = None
+        while True:
+            rows = self.outbox.pending(name, limit=self.settings.page_size, after=after)
+            if not rows:
+                return "drained" if report.messages or report.delivered else "idle"
+            after = rows[-1].key
+            items = self._load(name, rows, report)
+            for parts, outgoing in self._messages(name, channel, items):
+                wait = pacer.wait(self._clock())
+                if wait + self.settings.send_timeout_seconds + _END_MARGIN > deadline.remaining():
+                    report.pending_left = True
+                    return "paced"
+                if wait > 0:
+                    self._sleep(wait)
+                result = self._sender(name, channel).send(outgoing)
+                pacer.record(self._clock())
+                self.crash("after_send")
+                if result.accepted:
+                    state.failures, state.last_error = 0, None
+                    state.marking = [(p.item.row.key, p.recipient or "") for p in parts]
+                    state.sends = pacer.history()
+                    self.outbox.save_channel_state(name, state)
+                    self._apply(name, parts, outgoing.message_id, report)
+                    self.crash("after_mark")
+                    report.messages += 1
+                elif result.outcome == "retry":
+                    self._pause(state, result)
+                    report.pending_left = True
+                    report.detail = _describe(result)
+                    return "down"
+                else:
+                    self._refused(name, [p.item for p in parts], result, report)
+
+    def _load(self, name: str, rows: Sequence[Row], report: ChannelReport) -> list[_Item]:
+        """Parse and render each row; one that cannot is refused (poison), not fatal."""
+        items: list[_Item] = []
+        for row in rows:
+            try:
+                data = OutboxRow.model_validate(row.data)
+            except ValidationError:
+                data = OutboxRow(item=dict(row.data), channel=name, enqueued_at=self._clock())
+                self._refuse_row(name, row, data, "the outbox row is damaged", report)
+                continue
+            try:
+                notice = NOTICE.validate_python(data.item)
+                rendered = render(notice)
+            except (ValidationError, ValueError, KeyError, TypeError) as exc:
+                self._refuse_row(name, row, data, f"cannot render: {type(exc).__name__}", report)
+                continue
+            items.append(_Item(row, data, notice, rendered))
+        return items
+
+    def _messages(
+        self, name: str, channel: Channel, items: Sequence[_Item]
+    ) -> Iterator[tuple[list[_Part], Outgoing]]:
+        """The messages for a page of items: solo rows alone, the rest packed."""
+        solo = [[i] for i in items if i.data.solo]
+        rest = [i for i in items if not i.data.solo]
+        if isinstance(channel, EmailChannel):
+            yield from self._emails(name, channel, [*rest, *(g[0] for g in solo)])
+            return
+        groups: list[list[_Item]] = [*solo]
+        if isinstance(channel, SlackChannel):
+            groups.extend([rest[i] for i in g] for g in pack_by_count(len(rest), channel.max_items))
+            for group in groups:
+                parts = [_Part(item) for item in group]
+                payload = slack_message([i.rendered for i in group])
+                yield parts, Outgoing(message_id(name, None, [i.row.key for i in group]), payload)
+            return
+        for group in solo:
+            for _, payload in pack_teams(
+                [group[0].rendered], max_items=1, max_bytes=channel.max_bytes
+            ):
+                yield (
+                    [_Part(group[0])],
+                    Outgoing(message_id(name, None, [group[0].row.key]), payload),
+                )
+        for indexes, payload in pack_teams(
+            [i.rendered for i in rest], max_items=channel.max_items, max_bytes=channel.max_bytes
+        ):
+            group = [rest[i] for i in indexes]
+            yield (
+                [_Part(i) for i in group],
+                Outgoing(message_id(name, None, [i.row.key for i in group]), payload),
+            )
+
+    def _emails(
+        self, name: str, channel: EmailChannel, items: Sequence[_Item]
+    ) -> Iterator[tuple[list[_Part], Outgoing]]:
+        """One digest per recipient; solo items get a message of their own."""
+        by_recipient: dict[str, list[_Item]] = {}
+        for item in items:
+            todo = [r for r in _recipients(channel, item.notice) if r not in item.data.delivered_to]
+            if not todo:
+                log.info("relay %s: %s has no recipients left; marked done", name, item.row.key)
+                self.outbox.mark_delivered(name, item.row, now=self._clock(), message_id="")
+                continue
+            for recipient in todo:
+                by_recipient.setdefault(recipient, []).append(item)
+        for recipient, group in by_recipient.items():
+            solo = [[i] for i in group if i.data.solo]
+            rest = [i for i in group if not i.data.solo]
+            chunks = [
+                *solo,
+                *([rest[i] for i in g] for g in pack_by_count(len(rest), channel.max_items)),
+            ]
+            for chunk in chunks:
+                mail = email_message(
+                    [i.rendered for i in chunk], subject_prefix=channel.subject_prefix
+                )
+                keys = [i.row.key for i in chunk]
+                yield (
+                    [_Part(i, recipient) for i in chunk],
+                    Outgoing(message_id(name, recipient, keys), mail=mail, recipient=recipient),
+                )
+
+    def _apply(self, name: str, parts: Sequence[_Part], msg_id: str, report: ChannelReport) -> None:
+        """Record an accepted message: each item delivered (or, for e-mail, one more recipient
+        served). The rows were read at the start of the page; e-mail rows of several recipients
+        are re-read, because an earlier message of this tick may have updated them."""
+        now = self._clock()
+        for part in parts:
+            item = part.item
+            if part.recipient is None:
+                self.outbox.mark_delivered(name, item.row, now=now, message_id=msg_id)
+                report.delivered += 1
+                continue
+            current = self.store.get(pending_partition(name), item.row.key)
+            if current is None:
+                continue
+            data = OutboxRow.model_validate(current.data)
+            data.delivered_to = [*dict.fromkeys([*data.delivered_to, part.recipient])]
+            if set(_recipients(self.rules.channels[name], item.notice)) <= set(data.delivered_to):
+                self.outbox.mark_delivered(name, current, now=now, message_id=msg_id)
+                report.delivered += 1
+            else:
+                item.row = self.outbox.update(name, current, data)
+                item.data = data
+
+    def _finish_journal(self, name: str, state: ChannelState) -> None:
+        """A tick died while marking an accepted message: mark what it could not."""
+        now = self._clock()
+        for key, recipient in state.marking:
+            row = self.store.get(pending_partition(name), key)
+            if row is None:
+                continue
+            if not recipient:
+                self.outbox.mark_delivered(name, row, now=now, message_id="journal")
+                continue
+            data = OutboxRow.model_validate(row.data)
+            data.delivered_to = [*dict.fromkeys([*data.delivered_to, recipient])]
+            self.outbox.update(name, row, data)
+        state.marking = []
+        self.outbox.save_channel_state(name, state)
+
+    def _pause(self, state: ChannelState, result: SendResult) -> None:
+        state.failures += 1
+        backoff = min(
+            self.settings.channel_backoff_max_seconds,
+            self.settings.channel_backoff_seconds * 2 ** (state.failures - 1),
+        )
+        wait = result.retry_after if result.retry_after is not None else backoff
+        state.paused_until = self._clock() + wait
+        state.last_error = _describe(result)
+
+    def _refused(
+        self, name: str, items: Sequence[_Item], result: SendResult, report: ChannelReport
+    ) -> None:
+        """A refused message: one item counts an attempt; several are split to find the
+        poison (each is sent alone from now on)."""
+        reason = _describe(result)
+        if len(items) == 1:
+            self._refuse_row(name, items[0].row, items[0].data, reason, report)
+            return
+        for item in items:
+            item.data.solo = True
+            try:
+                item.row = self.outbox.update(name, item.row, item.data)
+            except StateConflictError:
+                continue
+        report.pending_left = True
+
+    def _refuse_row(
+        self, name: str, row: Row, data: OutboxRow, reason: str, report: ChannelReport
+    ) -> None:
+        data.attempts += 1
+        data.last_error = reason
+        data.solo = True
+        report.refused += 1
+        if data.attempts < self.rules.dead_letter.max_attempts:
+            self.outbox.update(name, row, data)
+            return
+        self.outbox.dead_letter(name, row, data, now=self._clock(), reason=reason)
+        report.dead_lettered += 1
+        log.error(
+            "relay %s: %s dead-lettered after %d attempts: %s", name, row.key, data.attempts, reason
+        )
+        if data.item.get("kind") == "dead_letter":
+            return  # a report that cannot be delivered is not reported again
+        dead = DeadLetterNotice(
+            id=f"dead-{name}.{row.key}"[:200],
+            severity="failure",
+            channel=name,
+            item_id=row.key,
+            item_kind=_text(data.item.get("kind")),
+            attempts=data.attempts,
+            reason=reason,
+        )
+        fallback = self.rules.dead_letter.fallback_channel
+        if fallback:
+            self.outbox.enqueue(fallback, dead, now=self._clock())
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    def _prune(self) -> None:
+        """A slice per channel per tick keeps delivered rows to the retention period."""
+        before = self._clock() - self.settings.delivered_retention_days * 86_400
+        for name in self.rules.channels:
+            cursor_name = f"prune.{name}"
+            after = self.outbox.cursor(cursor_name)
+            _, next_after = self.outbox.prune_delivered(name, before=before, after=after, limit=100)
+            self.outbox.save_cursor(cursor_name, next_after or "")
+        NoticeLog(self.store).prune(before=before)
+
+
+@dataclass
+class _Part:
+    """One item in one message (for e-mail: for one recipient)."""
+
+    item: _Item
+    recipient: str | None = None
+
+
+def _recipients(channel: Channel, notice: Notice) -> list[str]:
+    """Who an e-mail channel sends ``notice`` to: its own list, plus the notice's own
+    recipients when the channel asks for them; each once."""
+    if not isinstance(channel, EmailChannel):
+        return []
+    wanted = list(channel.to)
+    if channel.notice_recipients:
+        wanted.extend(notice.recipients)
+    return list(dict.fromkeys(wanted))
+
+
+def _expired() -> bool:
+    return deadline.remaining() < _END_MARGIN
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _describe(result: SendResult) -> str:
+    status = f"HTTP {result.status}" if result.status else "no status"
+    return f"{result.outcome} ({status}){': ' + result.detail if result.detail else ''}"
+
+
+def _key_time(key: str) -> float:
+    """Epoch seconds of a log key's time prefix (0 when it has none)."""
+    try:
+        return datetime.strptime(key[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _missing_subscription(identifier: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"notifications.json: PULL subscription {identifier!r} does not exist in the workspace "
+        "(apply webhooks.json first: lx config apply)"
+    )
