@@ -1,22 +1,25 @@
-"""The relay's durable rows in the state store: the outbox, what was delivered, dead letters,
-the read cursors of the logs, and each channel's pace and pause.
+"""The relay's durable rows in the state store: the outbox, what was settled, dead letters, the
+read cursors of the logs, and each channel's pace and pause.
 
-    relay-pending-<channel>   one row per (item, channel) still to deliver, keyed by item id
-    relay-sent-<channel>      one row per settled item, delivered or dead-lettered (kept a while,
-                              so a re-read of a log or a PULL batch never queues it again)
-    relay-dead                items set aside after too many refusals, keyed <channel>.<item>
-    relay-cursors             how far the relay has read the outcome and notice logs
-    relay-channels            per channel: recent send times, pause, the marking journal
-    relay-notices             notices recorded by the webhook handlers (a log, read in order)
+    relay-<channel>   c          the channel's state: recent send times, pause, failures
+                      p.<item>   an item still to deliver to this channel
+                      s.<item>   the item was queued once (kept a while): a re-read of a log or
+                                 a PULL batch never queues it again, delivered or dead
+    relay-dead        <channel>.<item>   items set aside after too many refusals
+    relay-cursors     how far the relay has read the outcome and notice logs
+    relay-notices     notices recorded by the webhook handlers (a log, read in order)
 
-Only the relay writes the outbox, and only one relay tick runs at a time (its lease), so plain
-get-then-insert de-duplication is safe; every write is still conditional where a row is
-replaced, so a tick that lost its lease cannot overwrite a newer one.
+One channel is one partition, so its writes go in transactions: an item's ``s.`` and ``p.``
+rows are written together (an item is queued exactly once, without reading first), and an
+accepted message's rows are settled together with the channel's pace in one write, so a tick
+that dies while marking leaves either all of them pending or none. Only one relay tick runs at
+a time (its lease); every replace is still ETag-guarded.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,20 +27,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lx_core.errors import StateConflictError
 from lx_core.notify.notices import Notice
-from lx_core.state.base import Row, StateStore
+from lx_core.state.base import MAX_TRANSACTION_OPS, Op, Row, StateStore
 
 DEAD = "relay-dead"
 CURSORS = "relay-cursors"
-CHANNELS = "relay-channels"
 NOTICES = "relay-notices"
+STATE_KEY = "c"
+PENDING = "p."
+SEEN = "s."
+#: Items queued per transaction (two rows each).
+_QUEUE_CHUNK = MAX_TRANSACTION_OPS // 2
 
 
-def pending_partition(channel: str) -> str:
-    return f"relay-pending-{channel}"
+def channel_partition(channel: str) -> str:
+    return f"relay-{channel}"
 
 
-def sent_partition(channel: str) -> str:
-    return f"relay-sent-{channel}"
+def item_of(row: Row) -> str:
+    """The item id of a ``p.`` or ``s.`` row."""
+    return row.key[2:]
 
 
 class OutboxRow(BaseModel):
@@ -72,9 +80,6 @@ class ChannelState(BaseModel):
     paused_until: float = 0.0
     failures: int = 0
     last_error: str | None = None
-    #: Parts of the last accepted message, [item id, recipient or ""]: if a tick dies while
-    #: marking them, the next tick finishes the marking instead of sending them again.
-    marking: list[tuple[str, str]] = Field(default_factory=list)
 
 
 class Outbox:
@@ -85,68 +90,127 @@ class Outbox:
 
     # -- queueing -----------------------------------------------------------------------------
 
-    def is_settled(self, channel: str, item_id: str) -> bool:
-        """Delivered, or set aside as a dead letter: either way never queued again."""
-        return self.store.get(sent_partition(channel), item_id) is not None
+    def enqueue_many(
+        self,
+        channel: str,
+        notices: Sequence[Notice],
+        *,
+        now: float,
+        traceparent: str | None = None,
+    ) -> tuple[int, int]:
+        """Queue each notice for ``channel`` unless it was queued before; (queued, duplicates).
+        One transaction per 50 items; a chunk holding a duplicate is retried item by item."""
+        unique = list({n.id: n for n in notices}.values())
+        queued = sum(
+            self._queue_chunk(channel, unique[i : i + _QUEUE_CHUNK], now, traceparent)
+            for i in range(0, len(unique), _QUEUE_CHUNK)
+        )
+        return queued, len(notices) - queued
 
-    def enqueue(
-        self, channel: str, notice: Notice, *, now: float, traceparent: str | None = None
-    ) -> bool:
-        """Queue ``notice`` for ``channel``; False when it is queued or settled already."""
-        if self.is_settled(channel, notice.id):
-            return False
+    def _queue_chunk(
+        self, channel: str, chunk: Sequence[Notice], now: float, traceparent: str | None
+    ) -> int:
+        partition = channel_partition(channel)
+        ops = [op for n in chunk for op in self._queue_ops(channel, n, now, traceparent)]
+        try:
+            self.store.transact(partition, ops)
+            return len(chunk)
+        except StateConflictError:
+            pass
+        queued = 0
+        for notice in chunk:
+            with contextlib.suppress(StateConflictError):
+                self.store.transact(partition, self._queue_ops(channel, notice, now, traceparent))
+                queued += 1
+        return queued
+
+    @staticmethod
+    def _queue_ops(channel: str, notice: Notice, now: float, traceparent: str | None) -> list[Op]:
         row = OutboxRow(
             item=notice.model_dump(mode="json"),
             channel=channel,
             enqueued_at=now,
             traceparent=traceparent,
         )
-        try:
-            self.store.insert(pending_partition(channel), notice.id, row.model_dump(mode="json"))
-        except StateConflictError:
-            return False
-        return True
+        return [
+            Op.insert(SEEN + notice.id, {"at": now}),
+            Op.insert(PENDING + notice.id, row.model_dump(mode="json")),
+        ]
+
+    def enqueue(self, channel: str, notice: Notice, *, now: float) -> bool:
+        """Queue one notice; False when it was queued before."""
+        return self.enqueue_many(channel, [notice], now=now)[0] == 1
 
     def pending(self, channel: str, *, limit: int, after: str | None = None) -> list[Row]:
-        return self.store.list(pending_partition(channel), limit=limit, after=after)
+        """Up to ``limit`` pending rows, in key order, after the row key ``after``."""
+        rows = self.store.list(channel_partition(channel), limit=limit, after=after or PENDING)
+        return [r for r in rows if r.key.startswith(PENDING)]
 
-    def count_pending(self, channel: str, *, cap: int = 10_000) -> int:
+    def count_pending(self, channel: str, *, cap: int = 100_000) -> int:
         """Pending rows, counted up to ``cap`` (a status figure, not a hot path)."""
         total, after = 0, None
         while total < cap:
-            rows = self.store.list(pending_partition(channel), limit=1000, after=after)
+            rows = self.pending(channel, limit=1000, after=after)
             total += len(rows)
             if len(rows) < 1000:
                 break
             after = rows[-1].key
         return total
 
-    # -- outcomes -----------------------------------------------------------------------------
+    # -- settling -----------------------------------------------------------------------------
 
-    def mark_delivered(self, channel: str, row: Row, *, now: float, message_id: str) -> None:
-        """Remember the item as delivered, then drop its pending row (in that order: a crash
-        between the two leaves a row that the next tick finishes, never a resend)."""
-        with contextlib.suppress(StateConflictError):  # delivered already: keep the first
-            self.store.insert(
-                sent_partition(channel), row.key, {"delivered_at": now, "message_id": message_id}
-            )
-        self.store.delete(pending_partition(channel), row.key)
+    def settle(
+        self,
+        channel: str,
+        done: Sequence[Row],
+        progressed: Sequence[tuple[Row, OutboxRow]],
+        state: ChannelState,
+    ) -> dict[str, Row]:
+        """One accepted message: drop the rows it delivered, record progress on the others
+        (e-mail recipients), and save the channel's pace, in one transaction (chunks of 100
+        for very large messages). The rows written, by key."""
+        ops = [Op.delete(r.key, r.etag) for r in done]
+        ops += [Op.replace(r.key, d.model_dump(mode="json"), r.etag) for r, d in progressed]
+        ops.append(Op.upsert(STATE_KEY, state.model_dump(mode="json")))
+        partition = channel_partition(channel)
+        written: dict[str, Row] = {}
+        for start in range(0, len(ops), MAX_TRANSACTION_OPS):
+            chunk = ops[start : start + MAX_TRANSACTION_OPS]
+            try:
+                rows = self.store.transact(partition, chunk)
+            except StateConflictError:
+                rows = self._settle_one_by_one(partition, chunk)
+            written.update({r.key: r for r in rows if r is not None})
+        return written
+
+    def _settle_one_by_one(self, partition: str, ops: Sequence[Op]) -> list[Row | None]:
+        """A row changed under us (it should not, under the lease): settle what still can be,
+        so an accepted message is never sent again for a neighbour's sake."""
+        out: list[Row | None] = []
+        for op in ops:
+            if op.kind == "delete":
+                self.store.delete(partition, op.key)
+                out.append(None)
+            elif op.data is not None:
+                with contextlib.suppress(StateConflictError):
+                    out.append(self.store.transact(partition, [op])[0])
+        return out
 
     def update(self, channel: str, row: Row, data: OutboxRow) -> Row:
         """Replace the pending row if nobody changed it since it was read."""
         return self.store.replace(
-            pending_partition(channel), row.key, data.model_dump(mode="json"), etag=row.etag
+            channel_partition(channel), row.key, data.model_dump(mode="json"), etag=row.etag
         )
 
     def dead_letter(
         self, channel: str, row: Row, data: OutboxRow, *, now: float, reason: str
     ) -> None:
-        """Set the row aside: the dead letter, then the settled mark, then the pending row goes
-        (a crash in between leaves a row the next tick settles again, harmlessly)."""
+        """Set the row aside (its ``s.`` row stays, so no re-read queues it again). The dead
+        letter is written first: a crash in between leaves a row the next tick sets aside
+        again, harmlessly."""
         dead = DeadRow(**data.model_dump(), dead_at=now, reason=reason)
-        self.store.upsert(DEAD, f"{channel}.{row.key}", dead.model_dump(mode="json"))
-        self.store.upsert(sent_partition(channel), row.key, {"delivered_at": now, "dead": True})
-        self.store.delete(pending_partition(channel), row.key)
+        self.store.upsert(DEAD, f"{channel}.{item_of(row)}", dead.model_dump(mode="json"))
+        self.store.delete(channel_partition(channel), row.key)
 
     # -- dead letters -------------------------------------------------------------------------
 
@@ -170,15 +234,16 @@ class Outbox:
             return False
         dead = DeadRow.model_validate(row.data)
         fresh = OutboxRow(item=dead.item, channel=channel, enqueued_at=now)
-        self.store.upsert(pending_partition(channel), item_id, fresh.model_dump(mode="json"))
-        self.store.delete(sent_partition(channel), item_id)
+        self.store.upsert(
+            channel_partition(channel), PENDING + item_id, fresh.model_dump(mode="json")
+        )
         self.store.delete(DEAD, key, etag=row.etag)
         return True
 
     # -- channel state, cursors ---------------------------------------------------------------
 
     def channel_state(self, channel: str) -> ChannelState:
-        row = self.store.get(CHANNELS, channel)
+        row = self.store.get(channel_partition(channel), STATE_KEY)
         if row is None:
             return ChannelState()
         try:
@@ -187,7 +252,7 @@ class Outbox:
             return ChannelState()  # pace and pause are advisory: start them afresh
 
     def save_channel_state(self, channel: str, state: ChannelState) -> None:
-        self.store.upsert(CHANNELS, channel, state.model_dump(mode="json"))
+        self.store.upsert(channel_partition(channel), STATE_KEY, state.model_dump(mode="json"))
 
     def cursor(self, name: str) -> str | None:
         row = self.store.get(CURSORS, name)
@@ -197,22 +262,28 @@ class Outbox:
     def save_cursor(self, name: str, after: str) -> None:
         self.store.upsert(CURSORS, name, {"after": after})
 
-    def prune_delivered(
+    def prune_seen(
         self, channel: str, *, before: float, after: str | None, limit: int
     ) -> tuple[int, str | None]:
-        """Forget delivered items older than ``before`` in one slice of the partition; the
-        number deleted and where the next slice starts (None: wrapped around)."""
-        rows = self.store.list(sent_partition(channel), limit=limit, after=after)
-        deleted = 0
-        for row in rows:
-            when = row.data.get("delivered_at")
-            if isinstance(when, int | float) and when < before:
-                try:
-                    self.store.delete(sent_partition(channel), row.key, etag=row.etag)
-                except StateConflictError:
-                    continue
-                deleted += 1
-        return deleted, (rows[-1].key if len(rows) == limit else None)
+        """Forget items queued before ``before`` in one slice of the ``s.`` rows; the number
+        forgotten and where the next slice starts (None: wrapped around). An item still pending
+        needs no ``s.`` row: its ``p.`` row alone makes a second queueing fail."""
+        partition = channel_partition(channel)
+        rows = [
+            r
+            for r in self.store.list(partition, limit=limit, after=after or SEEN)
+            if r.key.startswith(SEEN)
+        ]
+        old = [
+            r for r in rows if isinstance(r.data.get("at"), int | float) and r.data["at"] < before
+        ]
+        for start in range(0, len(old), MAX_TRANSACTION_OPS):
+            with contextlib.suppress(StateConflictError):
+                self.store.transact(
+                    partition,
+                    [Op.delete(r.key, r.etag) for r in old[start : start + MAX_TRANSACTION_OPS]],
+                )
+        return len(old), (rows[-1].key if len(rows) == limit else None)
 
 
 def notice_log_key(when: float, notice_id: str) -> str:

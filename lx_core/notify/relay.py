@@ -43,7 +43,7 @@ from lx_core.notify.outbox import (
     NoticeLog,
     Outbox,
     OutboxRow,
-    pending_partition,
+    item_of,
     time_key,
 )
 from lx_core.notify.pace import WindowPacer
@@ -143,6 +143,10 @@ def message_id(channel: str, recipient: str | None, keys: Sequence[str]) -> str:
     return "lx-" + digest.hexdigest()[:32]
 
 
+def _message_id(channel: str, recipient: str | None, items: Sequence[_Item]) -> str:
+    return message_id(channel, recipient, [i.row.key for i in items])
+
+
 class Relay:
     """One deployment's relay over a state store, its rules and one sender per channel."""
 
@@ -221,15 +225,17 @@ class Relay:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _queue(
-        self, notice: Notice, report: RelayReport, *, traceparent: str | None = None
-    ) -> None:
+    def _queue_all(self, notices: Sequence[Notice], report: RelayReport) -> None:
+        """Route each notice and queue it per channel (transactions of 50 per channel)."""
+        by_channel: dict[str, list[Notice]] = {}
+        for notice in notices:
+            for channel in channels_for(notice, self.rules):
+                by_channel.setdefault(channel, []).append(notice)
         now = self._clock()
-        for channel in channels_for(notice, self.rules):
-            if self.outbox.enqueue(channel, notice, now=now, traceparent=traceparent):
-                report.queued += 1
-            else:
-                report.duplicates += 1
+        for channel, items in by_channel.items():
+            queued, duplicates = self.outbox.enqueue_many(channel, items, now=now)
+            report.queued += queued
+            report.duplicates += duplicates
 
     def _subscription_id(self, identifier: str) -> str:
         cached = self._subscription_ids.get(identifier)
@@ -255,13 +261,15 @@ class Relay:
                 subscription_id, timeout_seconds=self.settings.pull_timeout_seconds
             )
             self.crash("after_pull")
+            notices: list[Notice] = []
             for pulled in batch.events:
                 report.pulled += 1
                 notice = notice_from_event(pulled.event, workspace_url=self.workspace_url)
                 if notice is None:
                     report.ignored += 1
-                    continue
-                self._queue(notice, report)
+                else:
+                    notices.append(notice)
+            self._queue_all(notices, report)
             self.crash("after_outbox_write")
             if batch.next_offset is None:
                 return
@@ -280,16 +288,17 @@ class Relay:
     def _read_outcomes(self, report: RelayReport) -> None:
         after = self._log_start("outcomes")
         stored = newest = self.outbox.cursor("outcomes")
-        log_rows = OutcomeLog(self.store)
         while not _expired():
             rows = self.store.list(OUTCOMES_PARTITION, limit=self.settings.page_size, after=after)
-            for record in log_rows.parse(rows):
+            notices: list[Notice] = []
+            for record in OutcomeLog.parse(rows):
                 notice = notice_from_outcome(record, workspace_url=self.workspace_url)
                 if notice is None:
                     report.ignored += 1
                 else:
-                    self._queue(notice, report)
+                    notices.append(notice)
                 newest = max(newest or "", outcome_key(record))
+            self._queue_all(notices, report)
             if len(rows) < self.settings.page_size:
                 break
             after = rows[-1].key
@@ -299,18 +308,18 @@ class Relay:
     def _read_notices(self, report: RelayReport) -> None:
         after = self._log_start("notices")
         stored = newest = self.outbox.cursor("notices")
-        notices = NoticeLog(self.store)
+        log_rows = NoticeLog(self.store)
         while not _expired():
-            rows = notices.read(after=after, limit=self.settings.page_size)
+            rows = log_rows.read(after=after, limit=self.settings.page_size)
+            notices: list[Notice] = []
             for row in rows:
+                newest = max(newest or "", row.key)
                 try:
-                    notice = NOTICE.validate_python(row.data)
+                    notices.append(NOTICE.validate_python(row.data))
                 except ValidationError:
                     log.warning("notice log row %s does not parse; skipped", row.key)
                     report.ignored += 1
-                    continue
-                self._queue(notice, report, traceparent=_text(row.data.get("traceparent")))
-                newest = max(newest or "", row.key)
+            self._queue_all(notices, report)
             if len(rows) < self.settings.page_size:
                 break
             after = rows[-1].key
@@ -332,25 +341,19 @@ class Relay:
 
     def _deliver(self, name: str, channel: Channel, report: ChannelReport) -> None:
         state = self.outbox.channel_state(name)
-        if state.marking:
-            self._finish_journal(name, state)
         now = self._clock()
         if state.paused_until > now:
             report.status = "paused"
-            report.detail = f"until {state.paused_until - now:.0f}s from now: {state.last_error}"
+            report.detail = f"for {state.paused_until - now:.0f} s more: {state.last_error}"
             report.pending_left = True
             return
         pacer = WindowPacer(channel.rate, state.sends)
         try:
             report.status = self._deliver_pages(name, channel, state, pacer, report)
-        except LxError:
-            # Keep the pace, and the journal: the next tick finishes any marking left undone.
+        finally:
+            # The pace of failed sends counts too. (A crash skips this, as a killed host would.)
             state.sends = pacer.history()
             self.outbox.save_channel_state(name, state)
-            raise
-        state.sends = pacer.history()
-        state.marking = []
-        self.outbox.save_channel_state(name, state)
 
     def _deliver_pages(
         self,
@@ -364,7 +367,7 @@ class Relay:
         while True:
             rows = self.outbox.pending(name, limit=self.settings.page_size, after=after)
             if not rows:
-                return "drained" if report.messages or report.delivered else "idle"
+                return "drained" if report.messages else "idle"
             after = rows[-1].key
             items = self._load(name, rows, report)
             for parts, outgoing in self._messages(name, channel, items):
@@ -379,10 +382,8 @@ class Relay:
                 self.crash("after_send")
                 if result.accepted:
                     state.failures, state.last_error = 0, None
-                    state.marking = [(p.item.row.key, p.recipient or "") for p in parts]
                     state.sends = pacer.history()
-                    self.outbox.save_channel_state(name, state)
-                    self._apply(name, parts, outgoing.message_id, report)
+                    self._settle(name, parts, state, report)
                     self.crash("after_mark")
                     report.messages += 1
                 elif result.outcome == "retry":
@@ -416,46 +417,42 @@ class Relay:
         self, name: str, channel: Channel, items: Sequence[_Item]
     ) -> Iterator[tuple[list[_Part], Outgoing]]:
         """The messages for a page of items: solo rows alone, the rest packed."""
+        if isinstance(channel, EmailChannel):
+            yield from self._emails(name, channel, items)
+            return
         solo = [[i] for i in items if i.data.solo]
         rest = [i for i in items if not i.data.solo]
-        if isinstance(channel, EmailChannel):
-            yield from self._emails(name, channel, [*rest, *(g[0] for g in solo)])
-            return
-        groups: list[list[_Item]] = [*solo]
         if isinstance(channel, SlackChannel):
-            groups.extend([rest[i] for i in g] for g in pack_by_count(len(rest), channel.max_items))
+            groups = [
+                *solo,
+                *([rest[i] for i in g] for g in pack_by_count(len(rest), channel.max_items)),
+            ]
             for group in groups:
-                parts = [_Part(item) for item in group]
                 payload = slack_message([i.rendered for i in group])
-                yield parts, Outgoing(message_id(name, None, [i.row.key for i in group]), payload)
+                yield [_Part(i) for i in group], Outgoing(_message_id(name, None, group), payload)
             return
         for group in solo:
-            for _, payload in pack_teams(
+            [(_, payload)] = pack_teams(
                 [group[0].rendered], max_items=1, max_bytes=channel.max_bytes
-            ):
-                yield (
-                    [_Part(group[0])],
-                    Outgoing(message_id(name, None, [group[0].row.key]), payload),
-                )
+            )
+            yield [_Part(group[0])], Outgoing(_message_id(name, None, group), payload)
         for indexes, payload in pack_teams(
             [i.rendered for i in rest], max_items=channel.max_items, max_bytes=channel.max_bytes
         ):
             group = [rest[i] for i in indexes]
-            yield (
-                [_Part(i) for i in group],
-                Outgoing(message_id(name, None, [i.row.key for i in group]), payload),
-            )
+            yield [_Part(i) for i in group], Outgoing(_message_id(name, None, group), payload)
 
     def _emails(
         self, name: str, channel: EmailChannel, items: Sequence[_Item]
     ) -> Iterator[tuple[list[_Part], Outgoing]]:
-        """One digest per recipient; solo items get a message of their own."""
+        """One digest per recipient (solo items alone); an item nobody is left to receive is
+        settled without a message."""
         by_recipient: dict[str, list[_Item]] = {}
         for item in items:
             todo = [r for r in _recipients(channel, item.notice) if r not in item.data.delivered_to]
             if not todo:
-                log.info("relay %s: %s has no recipients left; marked done", name, item.row.key)
-                self.outbox.mark_delivered(name, item.row, now=self._clock(), message_id="")
+                log.info("relay %s: %s has no recipient left; settled", name, item_of(item.row))
+                self.outbox.settle(name, [item.row], [], self.outbox.channel_state(name))
                 continue
             for recipient in todo:
                 by_recipient.setdefault(recipient, []).append(item)
@@ -470,50 +467,37 @@ class Relay:
                 mail = email_message(
                     [i.rendered for i in chunk], subject_prefix=channel.subject_prefix
                 )
-                keys = [i.row.key for i in chunk]
                 yield (
                     [_Part(i, recipient) for i in chunk],
-                    Outgoing(message_id(name, recipient, keys), mail=mail, recipient=recipient),
+                    Outgoing(_message_id(name, recipient, chunk), mail=mail, recipient=recipient),
                 )
 
-    def _apply(self, name: str, parts: Sequence[_Part], msg_id: str, report: ChannelReport) -> None:
-        """Record an accepted message: each item delivered (or, for e-mail, one more recipient
-        served). The rows were read at the start of the page; e-mail rows of several recipients
-        are re-read, because an earlier message of this tick may have updated them."""
-        now = self._clock()
+    def _settle(
+        self, name: str, parts: Sequence[_Part], state: ChannelState, report: ChannelReport
+    ) -> None:
+        """Record an accepted message in one write: each item delivered or, for e-mail, one
+        more recipient served (an item is done once every recipient has it)."""
+        channel = self.rules.channels[name]
+        done: dict[str, _Item] = {}
+        progressed: dict[str, _Item] = {}
         for part in parts:
             item = part.item
-            if part.recipient is None:
-                self.outbox.mark_delivered(name, item.row, now=now, message_id=msg_id)
-                report.delivered += 1
-                continue
-            current = self.store.get(pending_partition(name), item.row.key)
-            if current is None:
-                continue
-            data = OutboxRow.model_validate(current.data)
-            data.delivered_to = [*dict.fromkeys([*data.delivered_to, part.recipient])]
-            if set(_recipients(self.rules.channels[name], item.notice)) <= set(data.delivered_to):
-                self.outbox.mark_delivered(name, current, now=now, message_id=msg_id)
-                report.delivered += 1
-            else:
-                item.row = self.outbox.update(name, current, data)
-                item.data = data
-
-    def _finish_journal(self, name: str, state: ChannelState) -> None:
-        """A tick died while marking an accepted message: mark what it could not."""
-        now = self._clock()
-        for key, recipient in state.marking:
-            row = self.store.get(pending_partition(name), key)
-            if row is None:
-                continue
-            if not recipient:
-                self.outbox.mark_delivered(name, row, now=now, message_id="journal")
-                continue
-            data = OutboxRow.model_validate(row.data)
-            data.delivered_to = [*dict.fromkeys([*data.delivered_to, recipient])]
-            self.outbox.update(name, row, data)
-        state.marking = []
-        self.outbox.save_channel_state(name, state)
+            if part.recipient is not None:
+                served = [*dict.fromkeys([*item.data.delivered_to, part.recipient])]
+                item.data.delivered_to = served
+                if not set(_recipients(channel, item.notice)) <= set(served):
+                    progressed[item.row.key] = item
+                    continue
+            done[item.row.key] = item
+        written = self.outbox.settle(
+            name,
+            [i.row for i in done.values()],
+            [(i.row, i.data) for i in progressed.values()],
+            state,
+        )
+        for key, item in progressed.items():
+            item.row = written.get(key, item.row)
+        report.delivered += len(done)
 
     def _pause(self, state: ChannelState, result: SendResult) -> None:
         state.failures += 1
@@ -554,33 +538,34 @@ class Relay:
             return
         self.outbox.dead_letter(name, row, data, now=self._clock(), reason=reason)
         report.dead_lettered += 1
+        item_id = item_of(row)
         log.error(
-            "relay %s: %s dead-lettered after %d attempts: %s", name, row.key, data.attempts, reason
+            "relay %s: %s dead-lettered after %d attempts: %s", name, item_id, data.attempts, reason
         )
         if data.item.get("kind") == "dead_letter":
             return  # a report that cannot be delivered is not reported again
-        dead = DeadLetterNotice(
-            id=f"dead-{name}.{row.key}"[:200],
-            severity="failure",
-            channel=name,
-            item_id=row.key,
-            item_kind=_text(data.item.get("kind")),
-            attempts=data.attempts,
-            reason=reason,
-        )
         fallback = self.rules.dead_letter.fallback_channel
         if fallback:
+            dead = DeadLetterNotice(
+                id=f"dead-{name}.{item_id}"[:200],
+                severity="failure",
+                channel=name,
+                item_id=item_id,
+                item_kind=_text(data.item.get("kind")),
+                attempts=data.attempts,
+                reason=reason,
+            )
             self.outbox.enqueue(fallback, dead, now=self._clock())
 
     # -- housekeeping -------------------------------------------------------------------------
 
     def _prune(self) -> None:
-        """A slice per channel per tick keeps delivered rows to the retention period."""
+        """A slice per channel per tick keeps the memory of queued items to the retention."""
         before = self._clock() - self.settings.delivered_retention_days * 86_400
         for name in self.rules.channels:
             cursor_name = f"prune.{name}"
             after = self.outbox.cursor(cursor_name)
-            _, next_after = self.outbox.prune_delivered(name, before=before, after=after, limit=100)
+            _, next_after = self.outbox.prune_seen(name, before=before, after=after, limit=200)
             self.outbox.save_cursor(cursor_name, next_after or "")
         NoticeLog(self.store).prune(before=before)
 

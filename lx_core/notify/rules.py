@@ -50,7 +50,7 @@ class SlackChannel(_Strict):
     url: SecretStr
     rate: tuple[RateWindow, ...] = SLACK_RATE
     #: Items per message: Block Kit allows 50 blocks, one goes to the heading.
-    max_items: int = Field(40, alias="maxItems", ge=1, le=49)
+    max_items: int = Field(49, alias="maxItems", ge=1, le=49)
 
 
 class TeamsChannel(_Strict):

@@ -16,7 +16,7 @@ text or the connection string, so no account key can reach a log.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,7 +25,15 @@ from lx_core.azure_sdk import credential as azure_credential
 from lx_core.azure_sdk import error_code, quiet_http_logging
 from lx_core.config import StateSettings
 from lx_core.errors import ConfigurationError, StateConflictError, StateError, StateUnavailableError
-from lx_core.state.base import Row, StateStore, check_key, decode_data, encode_data
+from lx_core.state.base import (
+    Op,
+    Row,
+    StateStore,
+    check_key,
+    check_transaction,
+    decode_data,
+    encode_data,
+)
 
 if TYPE_CHECKING:
     from azure.core.exceptions import AzureError
@@ -303,6 +311,56 @@ class AzureTableStore(StateStore):
                 client.delete_entity(
                     partition, key, etag=etag, match_condition=MatchConditions.IfNotModified
                 )
+
+    def transact(self, partition: str, ops: Sequence[Op]) -> list[Row | None]:
+        check_transaction(partition, ops)
+        from azure.core import MatchConditions
+        from azure.core.exceptions import AzureError
+        from azure.data.tables import UpdateMode
+
+        texts = [None if op.data is None else encode_data(op.data, partition, op.key) for op in ops]
+        batch: list[Any] = []
+        for op, text in zip(ops, texts, strict=True):
+            if text is None:
+                entity = {"PartitionKey": partition, "RowKey": op.key}
+                options = (
+                    {"etag": op.etag, "match_condition": MatchConditions.IfNotModified}
+                    if op.etag
+                    else {}
+                )
+                batch.append(("delete", entity, options))
+            elif op.kind == "insert":
+                batch.append(("create", to_entity(partition, op.key, text)))
+            elif op.kind == "upsert":
+                batch.append(
+                    ("upsert", to_entity(partition, op.key, text), {"mode": UpdateMode.REPLACE})
+                )
+            else:
+                batch.append(
+                    (
+                        "update",
+                        to_entity(partition, op.key, text),
+                        {
+                            "mode": UpdateMode.REPLACE,
+                            "etag": op.etag,
+                            "match_condition": MatchConditions.IfNotModified,
+                        },
+                    )
+                )
+        client = self._ready()
+        try:
+            results = client.submit_transaction(batch)
+        except AzureError as exc:
+            # The service names the op that failed; the error names its row.
+            index = getattr(exc, "index", None)
+            key = ops[index].key if isinstance(index, int) and 0 <= index < len(ops) else None
+            raise to_state_error(
+                exc, op="transaction", table=self.table_name, partition=partition, key=key
+            ) from None
+        out: list[Row | None] = []
+        for op, text, meta in zip(ops, texts, results, strict=True):
+            out.append(None if text is None else _written(partition, op.key, text, meta))
+        return out
 
     def list(self, partition: str, *, limit: int = 1000, after: str | None = None) -> list[Row]:
         check_key(partition, "partition")

@@ -6,6 +6,9 @@ conditional, so two instances racing for the same row can never both win: ``inse
 row is absent, ``replace`` and ``delete`` only while the row still carries the ETag that was read.
 Azure Table storage gives exactly this; the in-memory backend imitates it for unit tests.
 
+``transact`` applies up to 100 writes to one partition atomically (Azure's entity group
+transaction): either all of them or none.
+
 Every backend raises only ``lx_core.errors.StateError`` subclasses: ``StateConflictError`` when a
 condition fails, ``StateUnavailableError`` when the store cannot be reached (retry later), and
 ``StateError`` itself for a request the store refuses (a bad key, a row too large).
@@ -16,10 +19,10 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from lx_core.errors import StateError
 
@@ -31,6 +34,59 @@ MAX_DATA_CHARS = 256_000
 
 # Azure Table storage forbids / \ # ? and control characters in keys.
 _BAD_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
+
+
+#: Most operations in one transaction (Azure's entity group transaction limit).
+MAX_TRANSACTION_OPS = 100
+
+
+@dataclass(frozen=True)
+class Op:
+    """One write in a transaction. ``replace`` needs ``etag``; ``delete`` uses it if given."""
+
+    kind: Literal["insert", "replace", "upsert", "delete"]
+    key: str
+    data: Mapping[str, Any] | None = None
+    etag: str | None = None
+
+    @classmethod
+    def insert(cls, key: str, data: Mapping[str, Any]) -> Op:
+        return cls("insert", key, data)
+
+    @classmethod
+    def replace(cls, key: str, data: Mapping[str, Any], etag: str) -> Op:
+        return cls("replace", key, data, etag)
+
+    @classmethod
+    def upsert(cls, key: str, data: Mapping[str, Any]) -> Op:
+        return cls("upsert", key, data)
+
+    @classmethod
+    def delete(cls, key: str, etag: str | None = None) -> Op:
+        return cls("delete", key, None, etag)
+
+
+def check_transaction(partition: str, ops: Sequence[Op]) -> None:
+    """StateError unless ``ops`` is a transaction every backend can run: 1 to 100 writes in one
+    partition, each row at most once, data where the op needs it."""
+    check_key(partition, "partition")
+    if not 1 <= len(ops) <= MAX_TRANSACTION_OPS:
+        raise StateError(
+            f"a transaction holds 1 to {MAX_TRANSACTION_OPS} writes, not {len(ops)}",
+            partition=partition,
+        )
+    seen: set[str] = set()
+    for op in ops:
+        check_key(op.key)
+        if op.key in seen:
+            raise StateError("a transaction writes each row once", partition=partition, key=op.key)
+        seen.add(op.key)
+        if (op.kind == "delete") != (op.data is None):
+            raise StateError(f"{op.kind} needs {'no ' if op.kind == 'delete' else ''}data")
+        if op.kind == "replace" and not op.etag:
+            raise StateError(
+                "replace needs the ETag that was read", partition=partition, key=op.key
+            )
 
 
 @dataclass(frozen=True)
@@ -110,6 +166,14 @@ class StateStore(ABC):
     def delete(self, partition: str, key: str, *, etag: str | None = None) -> None:
         """Remove the row; with ``etag``, only if it still has it (else StateConflictError).
         Deleting a row that is not there is not an error."""
+
+    @abstractmethod
+    def transact(self, partition: str, ops: Sequence[Op]) -> list[Row | None]:
+        """Apply every op of one partition, or none (see ``check_transaction`` for the limits).
+        The written rows in order (None for a delete). StateConflictError naming the first op
+        whose condition failed: an insert of a row that exists, a replace or delete whose row
+        is gone or changed. (Unlike ``delete`` alone, deleting a missing row fails here: the
+        service refuses it, and the other ops are then not applied either.)"""
 
     @abstractmethod
     def list(self, partition: str, *, limit: int = 1000, after: str | None = None) -> list[Row]:

@@ -1,27 +1,57 @@
 """MemoryStore: the StateStore contract in a dict, for unit tests only.
 
 It follows the same rules as the Azure backend (key checks, size limit, ETags that change on
-every write), so a unit test that passes here fails for the same reasons in Azure. It is never a
-production fallback: state that dies with the process would break every promise the store makes.
+every write, all-or-nothing transactions), so a unit test that passes here fails for the same
+reasons in Azure. It is never a production fallback: state that dies with the process would
+break every promise the store makes.
+
+Each partition keeps its keys sorted, so ``list`` costs the page it returns, not the partition:
+the relay's memory benchmark measures the relay, not this double.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lx_core.errors import StateConflictError
-from lx_core.state.base import Row, StateStore, check_key, decode_data, encode_data
+from lx_core.state.base import (
+    Op,
+    Row,
+    StateStore,
+    check_key,
+    check_transaction,
+    decode_data,
+    encode_data,
+)
+
+
+class _Partition:
+    __slots__ = ("keys", "rows")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str]] = {}  # key -> (etag, json text)
+        self.keys: list[str] = []  # sorted
+
+    def put(self, key: str, value: tuple[str, str]) -> None:
+        if key not in self.rows:
+            bisect.insort(self.keys, key)
+        self.rows[key] = value
+
+    def drop(self, key: str) -> None:
+        del self.rows[key]
+        del self.keys[bisect.bisect_left(self.keys, key)]
 
 
 class MemoryStore(StateStore):
-    """Rows in a dict under one lock; ETags are a process-wide counter."""
+    """Rows in dicts under one lock; ETags are a process-wide counter."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rows: dict[tuple[str, str], tuple[str, str]] = {}  # (p, k) -> (etag, json text)
+        self._partitions: dict[str, _Partition] = {}
         self._etags = itertools.count(1)
         #: Every write (insert, replace, upsert, delete) in order, for tests that count them.
         self.writes: list[tuple[str, str, str]] = []
@@ -32,63 +62,83 @@ class MemoryStore(StateStore):
     def _next_etag(self) -> str:
         return f'W/"{next(self._etags)}"'
 
+    def _part(self, partition: str) -> _Partition:
+        part = self._partitions.get(partition)
+        if part is None:
+            part = self._partitions[partition] = _Partition()
+        return part
+
+    def _found(self, partition: str, key: str) -> tuple[str, str] | None:
+        part = self._partitions.get(partition)
+        return None if part is None else part.rows.get(key)
+
     def get(self, partition: str, key: str) -> Row | None:
         check_key(partition, "partition"), check_key(key)
         with self._lock:
-            found = self._rows.get((partition, key))
+            found = self._found(partition, key)
         return None if found is None else self._row(partition, key, *found)
 
     def insert(self, partition: str, key: str, data: Mapping[str, Any]) -> Row:
-        check_key(partition, "partition"), check_key(key)
-        text = encode_data(data, partition, key)
-        with self._lock:
-            if (partition, key) in self._rows:
-                raise StateConflictError("row exists already", partition=partition, key=key)
-            etag = self._next_etag()
-            self._rows[(partition, key)] = (etag, text)
-            self.writes.append(("insert", partition, key))
-        return self._row(partition, key, etag, text)
+        [row] = self.transact(partition, [Op.insert(key, data)])
+        if row is None:  # pragma: no cover - an insert always returns its row
+            raise StateConflictError("row was not written", partition=partition, key=key)
+        return row
 
     def replace(self, partition: str, key: str, data: Mapping[str, Any], *, etag: str) -> Row:
         check_key(partition, "partition"), check_key(key)
-        text = encode_data(data, partition, key)
-        with self._lock:
-            found = self._rows.get((partition, key))
-            if found is None:
-                raise StateConflictError("row is gone", partition=partition, key=key)
-            if found[0] != etag:
-                raise StateConflictError("row changed (ETag)", partition=partition, key=key)
-            new_etag = self._next_etag()
-            self._rows[(partition, key)] = (new_etag, text)
-            self.writes.append(("replace", partition, key))
-        return self._row(partition, key, new_etag, text)
+        [row] = self.transact(partition, [Op.replace(key, data, etag)])
+        if row is None:  # pragma: no cover - a replace always returns its row
+            raise StateConflictError("row was not written", partition=partition, key=key)
+        return row
 
     def upsert(self, partition: str, key: str, data: Mapping[str, Any]) -> Row:
-        check_key(partition, "partition"), check_key(key)
-        text = encode_data(data, partition, key)
-        with self._lock:
-            etag = self._next_etag()
-            self._rows[(partition, key)] = (etag, text)
-            self.writes.append(("upsert", partition, key))
-        return self._row(partition, key, etag, text)
+        [row] = self.transact(partition, [Op.upsert(key, data)])
+        if row is None:  # pragma: no cover - an upsert always returns its row
+            raise StateConflictError("row was not written", partition=partition, key=key)
+        return row
 
     def delete(self, partition: str, key: str, *, etag: str | None = None) -> None:
         check_key(partition, "partition"), check_key(key)
         with self._lock:
-            found = self._rows.get((partition, key))
-            if found is None:
-                return
-            if etag is not None and found[0] != etag:
-                raise StateConflictError("row changed (ETag)", partition=partition, key=key)
-            del self._rows[(partition, key)]
-            self.writes.append(("delete", partition, key))
+            if self._found(partition, key) is None:
+                return  # a missing row is not an error (outside a transaction)
+        self.transact(partition, [Op.delete(key, etag)])
+
+    def transact(self, partition: str, ops: Sequence[Op]) -> list[Row | None]:
+        check_transaction(partition, ops)
+        texts = [None if op.data is None else encode_data(op.data, partition, op.key) for op in ops]
+        with self._lock:
+            for op in ops:  # every condition first: all or nothing
+                found = self._found(partition, op.key)
+                if op.kind == "insert" and found is not None:
+                    raise StateConflictError("row exists already", partition=partition, key=op.key)
+                if op.kind in ("replace", "delete"):
+                    if found is None:
+                        raise StateConflictError("row is gone", partition=partition, key=op.key)
+                    if op.etag is not None and found[0] != op.etag:
+                        raise StateConflictError(
+                            "row changed (ETag)", partition=partition, key=op.key
+                        )
+            part = self._part(partition)
+            out: list[tuple[str, str, str] | None] = []
+            for op, text in zip(ops, texts, strict=True):
+                self.writes.append((op.kind, partition, op.key))
+                if text is None:
+                    part.drop(op.key)
+                    out.append(None)
+                    continue
+                etag = self._next_etag()
+                part.put(op.key, (etag, text))
+                out.append((op.key, etag, text))
+        return [None if o is None else self._row(partition, *o) for o in out]
 
     def list(self, partition: str, *, limit: int = 1000, after: str | None = None) -> list[Row]:
         check_key(partition, "partition")
         with self._lock:
-            items = sorted(
-                (k, v)
-                for (p, k), v in self._rows.items()
-                if p == partition and (after is None or k > after)
-            )
-        return [self._row(partition, k, etag, text) for k, (etag, text) in items[:limit]]
+            part = self._partitions.get(partition)
+            if part is None or limit <= 0:
+                return []
+            start = 0 if after is None else bisect.bisect_right(part.keys, after)
+            keys = part.keys[start : start + limit]
+            items = [(k, part.rows[k]) for k in keys]
+        return [self._row(partition, k, etag, text) for k, (etag, text) in items]

@@ -8,7 +8,7 @@ import pytest
 from lx_core.jobs.sync_state import OutcomeLog, OutcomeRecord
 from lx_core.notify.crash import SimulatedCrash
 from lx_core.notify.notices import FactSheetNotice
-from lx_core.notify.outbox import NoticeLog, Outbox, pending_partition
+from lx_core.notify.outbox import NoticeLog, Outbox
 from lx_core.notify.senders.base import Outgoing, SendResult
 from lx_core.state.lease import Lease
 from lx_core.state.memory import MemoryStore
@@ -30,7 +30,7 @@ def test_a_pulled_run_is_queued_then_the_cursor_moves_then_it_is_delivered() -> 
     text = message.payload["blocks"][0]["text"]["text"]
     assert text.startswith("*⚠️ Integration run finished with problems: hr-apps*")
     assert "<https://app.leanix.net/acme/admin/synclog/run-1|Sync log>" in text
-    assert store.list(pending_partition("ops")) == []
+    assert Outbox(store).pending("ops", limit=1000) == []
 
 
 def test_ignored_events_move_the_cursor_and_send_nothing() -> None:
@@ -79,7 +79,7 @@ def test_a_down_channel_keeps_its_rows_while_the_cursor_moves_then_each_arrives_
         report = relay(store, pull, {"ops": slack}).tick()
         assert report.delivered == 0 and report.channels["ops"].status == "down"
     assert pull.cursor == 30  # the outbox holds the rows
-    assert len(store.list(pending_partition("ops"))) == 30
+    assert len(Outbox(store).pending("ops", limit=1000)) == 30
     down["on"] = False
     slack.sent.clear()
     report = relay(store, pull, {"ops": slack}).tick()
@@ -115,7 +115,7 @@ def test_a_crash_after_the_outbox_write_rereads_the_batch_without_duplicates() -
         pull.add(run_event(f"run-{i}"))
     with pytest.raises(SimulatedCrash):
         relay(store, pull, {"ops": slack}, crash=("after_outbox_write",)).tick()
-    assert pull.commits == [] and len(store.list(pending_partition("ops"))) == 5
+    assert pull.commits == [] and len(Outbox(store).pending("ops", limit=1000)) == 5
     Lease(store, "relay", owner="relay", duration=1).release()  # a dead host's lease: ours again
     report = relay(store, pull, {"ops": slack}).tick()
     assert (report.pulled, report.queued, report.duplicates) == (5, 0, 5)
@@ -134,7 +134,7 @@ def test_a_crash_after_the_send_duplicates_exactly_that_one_message() -> None:
     assert sorted(_items(slack)) == sorted(_items(slack)[:3] * 2)
 
 
-def test_a_crash_while_marking_is_finished_by_the_next_tick_without_a_resend() -> None:
+def test_a_crash_right_after_the_mark_resends_nothing() -> None:
     store, pull, slack = MemoryStore(), FakePull(), FakeSender()
     for i in range(3):
         pull.add(run_event(f"run-{i}"))
@@ -142,7 +142,7 @@ def test_a_crash_while_marking_is_finished_by_the_next_tick_without_a_resend() -
         relay(store, pull, {"ops": slack}, crash=("after_mark",)).tick()
     report = relay(store, pull, {"ops": slack}).tick()
     assert report.delivered == 0 and len(slack.sent) == 1
-    assert store.list(pending_partition("ops")) == []
+    assert Outbox(store).pending("ops", limit=1000) == []
 
 
 def test_a_poison_row_is_found_dead_lettered_reported_once_and_replayable() -> None:
@@ -168,14 +168,14 @@ def test_a_poison_row_is_found_dead_lettered_reported_once_and_replayable() -> N
     assert len(set(reported)) == 1
     assert outbox.replay("ops", "run-poison", now=0.0)
     assert outbox.dead_letters() == []
-    assert len(store.list(pending_partition("ops"))) == 1
+    assert len(Outbox(store).pending("ops", limit=1000)) == 1
 
 
 def test_an_undecodable_row_is_poison_not_a_crash() -> None:
     store, pull, slack = MemoryStore(), FakePull(), FakeSender()
     store.insert(
-        pending_partition("ops"),
-        "bad",
+        "relay-ops",
+        "p.bad",
         {"item": {"kind": "nonsense"}, "channel": "ops", "enqueued_at": 0},
     )
     for _ in range(3):
@@ -214,3 +214,27 @@ def test_recorded_notices_reach_email_as_one_digest_per_recipient() -> None:
     assert "App 2" in ea.text and "App 2" in ea.html
     owner = by_recipient["owner@example.com"].mail
     assert owner is not None and "App 0" in owner.subject
+
+
+def test_a_dead_letter_is_not_queued_again_when_its_source_is_read_again() -> None:
+    store, pull = MemoryStore(), FakePull()
+    refuse = FakeSender(script=lambda _m: SendResult("rejected", status=400))
+    OutcomeLog(store).record(
+        OutcomeRecord(
+            connector="c",
+            connector_key="lx/c/1/inbound/full",
+            attempt="a",
+            run_id="r1",
+            status="FAILED",
+            finished_at=1_700_000_000.0,
+            failed=True,
+            notify=True,
+        )
+    )
+    for _ in range(3):
+        relay(store, pull, {"ops": refuse}).tick()
+    assert [i for i, _ in Outbox(store).dead_letters()] == ["ops/run-r1"]
+    report = relay(store, pull, {"ops": FakeSender()}).tick()  # re-reads the outcome log
+    assert (report.queued, report.duplicates) == (0, 1)
+    assert report.delivered == 1  # only the one dead-letter report, queued by the third tick
+    assert Outbox(store).pending("ops", limit=10) == []
