@@ -157,7 +157,7 @@ def processors_lint(
         raise typer.Exit(code=1)
 
 
-def _plans(
+def processor_plans(
     directory: Path | None, name: str | None
 ) -> tuple[ProcessorsManager, list[ProcessorPlan]]:
     from lx_core import runtime
@@ -172,7 +172,7 @@ def _plans(
     return manager, manager.plan(connectors)
 
 
-def _print_plans(plans: list[ProcessorPlan], *, applied: bool) -> None:
+def print_processor_plans(plans: list[ProcessorPlan], *, applied: bool) -> None:
     for plan in plans:
         key = plan.connector.identity.key
         if not plan.changed:
@@ -193,10 +193,10 @@ def processors_plan(name: ConnectorArg = None, directory: DirOption = None) -> N
     from lx_core.errors import LxError
 
     try:
-        _, plans = _plans(directory, name)
+        _, plans = processor_plans(directory, name)
     except LxError as exc:
         raise _fail(exc) from None
-    _print_plans(plans, applied=False)
+    print_processor_plans(plans, applied=False)
 
 
 @processors_app.command("apply", epilog=READS_LEANIX + " " + READS_DIR)
@@ -205,11 +205,11 @@ def processors_apply(name: ConnectorArg = None, directory: DirOption = None) -> 
     from lx_core.errors import LxError
 
     try:
-        manager, plans = _plans(directory, name)
+        manager, plans = processor_plans(directory, name)
         written = manager.apply(plans)
     except LxError as exc:
         raise _fail(exc) from None
-    _print_plans(plans, applied=True)
+    print_processor_plans(plans, applied=True)
     console.print(f"{len(written)} written, {len(plans) - len(written)} unchanged", highlight=False)
 
 

@@ -16,11 +16,21 @@ from lx_cli.integration import connectors_app, processors_app, sync_app
 from lx_cli.relay import relay_app
 from lx_cli.sandbox import sandbox_app
 from lx_cli.settings_file import SettingsFileError, load_settings_file
+from lx_cli.webhooks import (
+    DEFAULT_FILE as DEFAULT_WEBHOOKS,
+)
+from lx_cli.webhooks import (
+    PRUNE_PREFIX,
+    ConfigFile,
+    Prune,
+    PrunePrefix,
+    ResendSecrets,
+    handlers_app,
+    webhooks_app,
+)
 
 if TYPE_CHECKING:
-    from lx_core.decisions.subscriptions import SubscriptionChange
     from lx_core.jobs.reconcile_summary import ReconcileSummary
-    from lx_core.jobs.subscriptions import SubscriptionManager
 
 app = typer.Typer(
     help="Operate lx-functions: LeanIX automation on Azure Functions.",
@@ -33,7 +43,7 @@ time_app = typer.Typer(
 )
 app.add_typer(time_app, name="time")
 config_app = typer.Typer(
-    help="The LeanIX side as code: webhook subscriptions.",
+    help="The LeanIX side as code: webhook subscriptions and processor configurations.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -43,6 +53,8 @@ app.add_typer(sync_app, name="sync")
 app.add_typer(processors_app, name="processors")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(relay_app, name="relay")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(handlers_app, name="handlers")
 
 console = Console(stderr=True)
 out = Console()
@@ -249,70 +261,57 @@ def time_tag(fact_sheet_id: Annotated[str, typer.Argument(help="The Application'
     out.print_json(json.dumps(body))
 
 
-ConfigFile = Annotated[Path, typer.Option("--file", help="Subscriptions config (JSON).")]
-ResendSecrets = Annotated[
-    bool,
-    typer.Option(
-        "--resend-secrets",
-        help="Send authorizationHeader even where LeanIX's read does not return it to compare.",
-    ),
-]
-
-
-def _plan_table(changes: list[SubscriptionChange], title: str) -> Table:
-    table = Table(title=title)
-    for column in ("identifier", "action", "changed fields", "not verifiable"):
-        table.add_column(column)
-    for change in changes:
-        table.add_row(
-            change.identifier,
-            change.action.value,
-            ", ".join(change.changed_fields) or "-",
-            ", ".join(change.unverifiable_fields) or "-",
-        )
-    return table
-
-
-def _manager_and_plan(
-    file: Path, resend_secrets: bool
-) -> tuple[SubscriptionManager, list[SubscriptionChange]]:
-    import os
-
-    from lx_core import runtime
-    from lx_core.jobs.subscriptions import SubscriptionManager
-
-    manager = SubscriptionManager(runtime.leanix_client())
-    desired = manager.load(file, os.environ)
-    return manager, manager.plan(desired, resend_secrets=resend_secrets)
-
-
-@config_app.command("plan", epilog=READS_CONFIG)
+@config_app.command(
+    "plan", epilog=READS_CONFIG + " Connector files: LX_INTEGRATION_CONNECTORS_DIR."
+)
 def config_plan(
-    file: ConfigFile = Path("infra/leanix/webhooks.json"), resend_secrets: ResendSecrets = False
+    file: ConfigFile = DEFAULT_WEBHOOKS,
+    resend_secrets: ResendSecrets = False,
+    prune: Prune = False,
+    prune_prefix: PrunePrefix = PRUNE_PREFIX,
 ) -> None:
-    """Show what `apply` would create or update (by identifier); writes nothing."""
+    """Show what `apply` would change: webhook subscriptions, then processor configurations."""
+    from lx_cli.integration import print_processor_plans, processor_plans
+    from lx_cli.webhooks import manager_and_plan, plan_table
     from lx_core.errors import LxError
 
     try:
-        _, changes = _manager_and_plan(file, resend_secrets)
+        _, changes = manager_and_plan(
+            file, resend_secrets=resend_secrets, prune_prefix=prune_prefix if prune else None
+        )
+        _, plans = processor_plans(None, None)
     except LxError as exc:
         raise _fail(exc) from None
-    out.print(_plan_table(changes, "webhook subscriptions: plan"))
+    out.print(plan_table(changes, "webhook subscriptions: plan"))
+    print_processor_plans(plans, applied=False)
 
 
-@config_app.command("apply", epilog=READS_CONFIG)
+@config_app.command(
+    "apply", epilog=READS_CONFIG + " Connector files: LX_INTEGRATION_CONNECTORS_DIR."
+)
 def config_apply(
-    file: ConfigFile = Path("infra/leanix/webhooks.json"), resend_secrets: ResendSecrets = False
+    file: ConfigFile = DEFAULT_WEBHOOKS,
+    resend_secrets: ResendSecrets = False,
+    prune: Prune = False,
+    prune_prefix: PrunePrefix = PRUNE_PREFIX,
 ) -> None:
-    """Create or update the subscriptions in the file; unchanged ones are not written."""
+    """Apply the LeanIX side: webhook subscriptions, then processor configurations. Only what
+    differs is written; a second apply writes nothing."""
+    from lx_cli.integration import print_processor_plans, processor_plans
+    from lx_cli.webhooks import manager_and_plan, plan_table
     from lx_core.errors import LxError
 
     try:
-        manager, changes = _manager_and_plan(file, resend_secrets)
+        manager, changes = manager_and_plan(
+            file, resend_secrets=resend_secrets, prune_prefix=prune_prefix if prune else None
+        )
         applied = manager.apply(changes)
+        processors, plans = processor_plans(None, None)
+        processors.apply(plans)
     except LxError as exc:
         raise _fail(exc) from None
-    out.print(_plan_table([a.change for a in applied], "webhook subscriptions: applied"))
+    out.print(plan_table([a.change for a in applied], "webhook subscriptions: applied"))
+    print_processor_plans(plans, applied=True)
 
 
 def main() -> None:

@@ -52,15 +52,27 @@ def _outbox() -> tuple[Outbox, list[str]]:
     return Outbox(store), list(rules.channels)
 
 
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Break another tick's lease first: only after a killed run, when you know no "
+        "other tick is running (two at once can send a message twice).",
+    ),
+]
+
+
 @relay_app.command("tick", epilog=READS)
-def tick(as_json: JsonOption = False) -> None:
+def tick(as_json: JsonOption = False, force: Force = False) -> None:
     """Run one relay tick now (the timer's work); exit 1 if a source or channel failed."""
     from lx_core import runtime
     from lx_core.errors import LxError
 
     try:
         with console.status("relay tick…"):
-            job = runtime.relay(owner="lx-cli")
+            job = runtime.relay()
+            if force:
+                job.break_lease()
             try:
                 report = job.tick()
             finally:

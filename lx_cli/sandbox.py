@@ -86,6 +86,10 @@ def _edits(before: dict[str, _Row], count: int) -> Iterator[tuple[str, tuple[str
                 break
 
 
+#: The demo's relay tick reads events that are there already: no long poll for more.
+_DEMO_SETTINGS = {"LX_RELAY_PULL_TIMEOUT_SECONDS": "0"}
+
+
 def _quiet_servers() -> None:
     for name in ("werkzeug", "uvicorn", "uvicorn.access", "uvicorn.error", "httpx"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -97,21 +101,29 @@ def demo(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for webhooks.")] = 30.0,
 ) -> None:
     """Start everything, let webhooks and the reconcile tag Applications, show before/after,
-    then run the example Integration API connectors."""
+    then run the example Integration API connectors and one notification relay tick."""
     from lx_core import runtime
     from lx_core.leanix.graphql import Patch
     from lx_sandbox.stack import SandboxStack, StackOptions
 
     _quiet_servers()
     started = time.monotonic()
-    with SandboxStack(StackOptions(integration=True)) as stack:
+    options = StackOptions(integration=True, notify=True, app_settings=dict(_DEMO_SETTINGS))
+    with SandboxStack(options) as stack:
         console.print(f"[bold]1.[/bold] LeanIX emulator at {stack.emulator_url}")
         console.print(f"   functions host at {stack.host_url} (serving function_app.py)")
         applied = stack.register_subscriptions()
+        console.print("[bold]2.[/bold] webhook subscriptions (infra/leanix/webhooks.json)")
         for a in applied:
+            desired = a.change.desired
+            how = (
+                f"PUSH → {str(desired.get('targetUrl', '')).split('?')[0]}"
+                if desired.get("deliveryType") == "PUSH"
+                else "PULL, read by the notification relay"
+            )
             console.print(
-                f"[bold]2.[/bold] webhook subscription [cyan]{a.change.identifier}[/cyan]: "
-                f"{a.change.action.value} (PUSH → {stack.host_url}/api/leanix/time)"
+                f"   [cyan]{a.change.identifier}[/cyan]: {a.change.action.value} ({how})",
+                soft_wrap=True,
             )
         before = _snapshot(stack)
 
@@ -194,9 +206,10 @@ def demo(
             f"{stats['graphql']['updateFactSheet']} fact sheet writes (human edits included)."
         )
         synced = _integration_demo(stack, timeout)
+        relayed = _relay_demo(stack)
         console.print(f"{time.monotonic() - started:.1f} s in all.")
     console.print("Everything the demo started has stopped.")
-    if not ok or summary.failed or not synced:
+    if not ok or summary.failed or not synced or not relayed:
         raise typer.Exit(code=1)
 
 
@@ -253,6 +266,69 @@ def _integration_demo(stack: SandboxStack, timeout: float) -> bool:
     return ok
 
 
+def _sink_messages(stack: SandboxStack, kind: str) -> list[dict[str, Any]]:
+    """What the sink accepted on the sandbox's ``ops`` channel of ``kind`` (its admin API)."""
+    import requests
+
+    from lx_sandbox.stack import NOTIFY_CHANNEL
+
+    if stack.sink is None:
+        return []
+    response = requests.get(
+        f"{stack.sink.url}/_sink/messages",
+        params={"kind": kind, "channel": NOTIFY_CHANNEL},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return list(response.json()["messages"])
+
+
+def _slack_headlines(message: dict[str, Any]) -> list[str]:
+    """The bold first line of each section of a Slack message (one per notification)."""
+    sections = [b for b in message["body"].get("blocks", []) if b.get("type") == "section"]
+    return [str(b["text"]["text"]).split("\n", 1)[0].strip("*") for b in sections]
+
+
+def _relay_demo(stack: SandboxStack) -> bool:
+    """Step 6: one notification relay tick after the runs: LeanIX's statistics events (PULL)
+    and the outcome rows of the same runs become one notification per run, delivered to the
+    sink as Slack; True if the tick had no error and Slack got every run."""
+    from lx_core import runtime
+    from lx_sandbox.stack import NOTIFY_CHANNEL
+
+    console.print("[bold]6.[/bold] notification relay: one tick (infra/leanix/notifications.json)")
+    job = runtime.relay(owner="lx-demo")
+    try:
+        report = job.tick()
+    finally:
+        job.close()
+    console.print(
+        f"   {report.pulled} statistics events pulled from LeanIX (PULL) → "
+        f"{report.queued} notifications queued in the outbox",
+        highlight=False,
+    )
+    slack = _sink_messages(stack, "slack")
+    headlines = sorted(h for m in slack for h in _slack_headlines(m))
+    plural = "" if len(slack) == 1 else "s"
+    console.print(
+        f"   relay: {len(slack)} message{plural} in Slack #{NOTIFY_CHANNEL}, "
+        f"{len(headlines)} notifications:",
+        highlight=False,
+    )
+    for headline in headlines:
+        console.print(f"     {headline}", highlight=False)
+    teams = _sink_messages(stack, "teams")
+    mails = len(stack.mail.messages) if stack.mail is not None else 0
+    console.print(
+        f"   Teams #{NOTIFY_CHANNEL}: {len(teams)} (failed runs only); e-mail: {mails} "
+        "(fact sheet notices only)",
+        highlight=False,
+    )
+    for error in report.errors:
+        console.print(f"   [red]{error}[/red]", highlight=False)
+    return not report.errors and bool(headlines)
+
+
 @sandbox_app.command("up")
 def up(
     seed: Annotated[str, typer.Option(help="demo, empty or generated:N")] = "demo",
@@ -277,6 +353,7 @@ def up(
         emulator={"port": port},
         host_port=host_port,
         integration=True,
+        notify=True,
     )
     stack = _start_or_explain(SandboxStack(options))  # started: `with stack` would start again
     try:
@@ -295,6 +372,8 @@ def up(
 
 # Settings whose values are credentials: labelled when `up` prints them (sandbox values only).
 _SECRET_WORDS = ("TOKEN", "KEY", "AUTHORIZATION", "SECRET", "PASSWORD", "CONNECTION_STRING")
+# Incoming-webhook URLs carry their credential in the path (Slack, Teams): secrets too.
+_SECRET_NAMES = ("LX_NOTIFY_SLACK_URL", "LX_NOTIFY_TEAMS_URL")
 
 
 def _plain(text: str) -> None:
@@ -365,7 +444,7 @@ def cli_shell_lines(stack: SandboxStack, example_id: str | None = None) -> list[
     ]
     for name, value in cli_exports(stack).items():
         line = f"export {name}={shlex.quote(value)}"
-        if any(word in name for word in _SECRET_WORDS):
+        if name in _SECRET_NAMES or any(word in name for word in _SECRET_WORDS):
             line += "    # sandbox-only secret"
         lines.append(line)
     lines += [
@@ -375,6 +454,8 @@ def cli_shell_lines(stack: SandboxStack, example_id: str | None = None) -> list[
     ]
     if stack.source is not None:  # the example connectors are deployed
         lines += ["lx sync list", "lx sync run applications-import --wait"]
+    if stack.sink is not None:  # the relay's channels are wired
+        lines.append("lx relay status")
     lines.append("lx config plan")
     return lines
 
@@ -402,7 +483,21 @@ def _print_up_banner(stack: SandboxStack) -> None:
             f"  sync now  : same with {url}/admin/functions/sync_applications_import "
             "(the example connectors' timers; results in Azurite's Blob service)"
         )
+    if stack.sink is not None:
+        _plain(
+            f"  relay now : same with {url}/admin/functions/relay "
+            "(the notification relay's timer; it also runs every minute)"
+        )
     _plain(f"  human user token (for edits the app reacts to): {HUMAN_TOKEN}")
+    if stack.sink is not None and stack.mail is not None:
+        _plain(
+            f"chat sink       : {stack.sink.url}  (Slack and Teams incoming webhooks with their "
+            "rate limits; what arrived: GET /_sink/messages)"
+        )
+        _plain(
+            f"SMTP server     : {stack.mail.url}  (STARTTLS only; its certificate: "
+            f"{stack.mail.cert_file})"
+        )
     console.print(
         "\nUse the lx CLI against the sandbox from another shell "
         "(every secret below is a sandbox-only value):"

@@ -243,3 +243,40 @@ TEAMS_THROTTLED_TEXT: Final[str] = "Microsoft Teams endpoint returned HTTP error
 #: §8.2 [I]: a Workflows webhook accepts with any 2xx (commonly 202); the legacy connector body
 #: is ``1``.
 TEAMS_ACCEPTS_ANY_2XX: Final[bool] = True
+
+# --- Fact-sheet subscriptions and users (issue 8 handlers) -------------------------------------
+
+#: [V3] SAP's "Create a Fact Sheet Subscription" page (as copied by third parties): the mutation
+#: ``createSubscription(factSheetId, user: {id | email}, type, roleIds)`` with ``type`` one of
+#: ACCOUNTABLE, RESPONSIBLE, OBSERVER, and ``allSubscriptionRoles`` for role ids. [V3] public
+#: clients read ``factSheet.subscriptions.edges.node { id type user { id email displayName
+#: technicalUser } roles { id name } }``. [U]: LeanIX refuses a second subscription of the same
+#: user and type (the handler re-reads first, and takes that refusal as "already subscribed").
+FACT_SHEET_SUBSCRIPTION_FIELDS: Final[tuple[str, ...]] = (
+    "id",
+    "type",
+    "user.id",
+    "user.email",
+    "user.displayName",
+    "user.technicalUser",
+    "roles.id",
+    "roles.name",
+)
+DUPLICATE_SUBSCRIPTION_MARKERS: Final[tuple[str, ...]] = ("already", "duplicate", "exists")
+
+#: [U]: a workspace user is looked up over MTM REST at this path; 404 means "not a user of this
+#: workspace"; the answer's ``data`` carries ``id``, ``email``, ``userName``, ``firstName``,
+#: ``lastName``, ``technicalUser`` and ``status``.
+WORKSPACE_USER_PATH: Final[str] = "/services/mtm/v1/workspaces/{workspace}/users/{user}"
+
+#: §4.6 [U]: SUBSCRIPTION_CREATED / _DELETED payloads. The handlers read only ids and the
+#: subscription's type from them (``payload.factSheet.id``, ``payload.factSheet.type``,
+#: ``payload.subscription.id``, ``.type``, ``.user.id``) and re-read the rest through GraphQL.
+#: FACT_SHEET_ARCHIVED [V3]: ``payload.factSheet.id``, ``.type``, ``.name`` and the actor's
+#: ``userId``. The payload class names below are [U] except the fact-sheet ones in
+#: PAYLOAD_TYPE_TO_EVENT above.
+SUBSCRIPTION_PAYLOAD_TYPES: Final[dict[str, str]] = {
+    "SubscriptionCreatedEvent": "SUBSCRIPTION_CREATED",
+    "SubscriptionUpdatedEvent": "SUBSCRIPTION_UPDATED",
+    "SubscriptionDeletedEvent": "SUBSCRIPTION_DELETED",
+}

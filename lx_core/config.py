@@ -432,6 +432,50 @@ class SmtpSettings(BaseSettings):
     _check_password = field_validator("password")(_optional_secret)
 
 
+SubscriptionKind = Literal["ACCOUNTABLE", "RESPONSIBLE", "OBSERVER"]
+
+
+class CreatorSubscriptionSettings(BaseSettings):
+    """Subscribe a new fact sheet's creator (env prefix ``LX_CREATOR_SUBSCRIPTION_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LX_CREATOR_SUBSCRIPTION_", extra="ignore", frozen=True
+    )
+
+    fact_sheet_types: tuple[str, ...] = Field(
+        ("Application",), description="Types whose creators are subscribed (JSON list)."
+    )
+    subscription_type: SubscriptionKind = Field(
+        "RESPONSIBLE", description="ACCOUNTABLE, RESPONSIBLE or OBSERVER."
+    )
+    role: str | None = Field(
+        None, description="A subscription role's name (of the same type) to give the creator."
+    )
+
+
+class NoticeHandlerSettings(BaseSettings):
+    """The archive and subscription-removed notices (env prefix ``LX_NOTICES_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_NOTICES_", extra="ignore", frozen=True)
+
+    fact_sheet_types: tuple[str, ...] | None = Field(
+        None, description="Types to report on (JSON list); unset: every type."
+    )
+    archive_recipients: tuple[SubscriptionKind, ...] = Field(
+        ("ACCOUNTABLE", "RESPONSIBLE", "OBSERVER"),
+        description="Which subscribers of an archived fact sheet receive its notice.",
+    )
+    removed_types: tuple[SubscriptionKind, ...] = Field(
+        ("RESPONSIBLE", "ACCOUNTABLE"),
+        description="Removed subscriptions of these types are reported.",
+    )
+    removed_recipients: tuple[SubscriptionKind, ...] = Field(
+        ("ACCOUNTABLE",),
+        description="Who is told of a removed subscription: the remaining subscribers of "
+        "these types.",
+    )
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 _MAX_CACHED_SETTINGS = 32

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lx_core.assumptions import PAYLOAD_TYPE_TO_EVENT
+from lx_core.assumptions import PAYLOAD_TYPE_TO_EVENT, SUBSCRIPTION_PAYLOAD_TYPES
 from lx_core.errors import EventParseError
 
 __all__ = ["EventParseError", "LeanIXEvent", "parse_event"]
@@ -33,6 +33,19 @@ class FactSheetRef(_Lenient):
     type: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
     rev: int | None = None
     name: str | None = Field(default=None, max_length=10_000)
+    status: str | None = Field(default=None, max_length=50)
+
+
+class UserRef(_Lenient):
+    id: str | None = Field(default=None, max_length=200)
+
+
+class SubscriptionRef(_Lenient):
+    """A fact-sheet subscription in a SUBSCRIPTION_* payload ([U]: ids and type only)."""
+
+    id: str | None = Field(default=None, max_length=200)
+    type: str | None = Field(default=None, max_length=50)
+    user: UserRef | None = None
 
 
 class EventPayload(_Lenient):
@@ -42,8 +55,10 @@ class EventPayload(_Lenient):
     id: int | str | None = None
     user_id: str | None = Field(default=None, alias="userId", max_length=200)
     workspace_id: str | None = Field(default=None, alias="workspaceId", max_length=200)
+    created_at: str | None = Field(default=None, alias="createdAt", max_length=100)
     transaction_sequence_number: int | None = Field(default=None, alias="transactionSequenceNumber")
     fact_sheet: FactSheetRef | None = Field(default=None, alias="factSheet")
+    subscription: SubscriptionRef | None = None
 
 
 class EventEnvelope(_Lenient):
@@ -51,6 +66,7 @@ class EventEnvelope(_Lenient):
 
     type: str | None = Field(default=None, max_length=200)
     id: int | str | None = None
+    created_at: str | None = Field(default=None, alias="createdAt", max_length=100)
     user_id: str | None = Field(default=None, alias="userId", max_length=200)
     workspace_id: str | None = Field(default=None, alias="workspaceId", max_length=200)
     tags: list[str] = Field(default_factory=list)
@@ -66,7 +82,10 @@ class LeanIXEvent(_Lenient):
     user_id: str | None = None
     workspace_id: str | None = None
     event_id: str | None = None
+    created_at: str | None = None
+    transaction_sequence_number: int | None = None
     fact_sheet: FactSheetRef | None = None
+    subscription: SubscriptionRef | None = None
 
 
 def _describe(exc: ValidationError) -> str:
@@ -130,16 +149,24 @@ def parse_event(body: object) -> LeanIXEvent:
             user_id = envelope.user_id or payload.user_id
             workspace_id = envelope.workspace_id or payload.workspace_id
             event_id = envelope.id
+            created_at = envelope.created_at or payload.created_at
         else:
             payload = EventPayload.model_validate(data)
             user_id, workspace_id, event_id = payload.user_id, payload.workspace_id, payload.id
+            created_at = payload.created_at
     except ValidationError as exc:
         raise EventParseError(_describe(exc)) from None
+    event_type = PAYLOAD_TYPE_TO_EVENT.get(payload.type) or SUBSCRIPTION_PAYLOAD_TYPES.get(
+        payload.type, payload.type
+    )
     return LeanIXEvent(
-        event_type=PAYLOAD_TYPE_TO_EVENT.get(payload.type, payload.type),
+        event_type=event_type,
         payload_type=payload.type,
         user_id=user_id,
         workspace_id=workspace_id,
         event_id=None if event_id is None else str(event_id),
+        created_at=created_at,
+        transaction_sequence_number=payload.transaction_sequence_number,
         fact_sheet=payload.fact_sheet,
+        subscription=payload.subscription,
     )

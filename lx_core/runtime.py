@@ -28,6 +28,8 @@ from lx_core.state.base import StateStore
 
 if TYPE_CHECKING:
     from lx_core.config import IntegrationSettings, RelaySettings
+    from lx_core.events import LeanIXEvent
+    from lx_core.handlers.base import HandlerResult
     from lx_core.integration.connectors import Registry
     from lx_core.jobs.sync_tick import SyncTicker, TickReport
     from lx_core.jobs.time_reconcile import ReconcileRun
@@ -286,3 +288,16 @@ def relay(owner: str | None = None) -> Relay:
         owner=owner or default_owner(),
         crash=CrashPoints.from_setting(settings.crash_points),
     )
+
+
+def dispatch(handler_name: str, event: LeanIXEvent) -> HandlerResult:
+    """Run one parsed event through the named handler (filters, claim, guard, handler)."""
+    from lx_core.handlers.dispatch import Dispatcher
+    from lx_core.handlers.registry import build_handler
+
+    handler = build_handler(handler_name)
+
+    def own_user_id() -> str | None:
+        return leanix_client().claims.principal_id
+
+    return Dispatcher(handler, store=state_store(), own_user_id=own_user_id).dispatch(event)

@@ -58,6 +58,9 @@ TEAMS_WINDOWS: Final[tuple[Window, ...]] = ((1.0, 4), (30.0, 60), (3600.0, 100))
 MAX_DELAY_SECONDS: Final = 600.0
 
 #: What a recorded request's ``outcome`` can be (``GET /_sink/stats`` counts each).
+#: [V] §8.2: payloads over about 28 KB fail with 413 (taken as 28 KiB; ASSUMPTION [U] that
+#: Workflows keep the connector limit).
+TEAMS_MAX_BYTES: Final = 28 * 1024
 ACCEPTED: Final = "accepted"
 REJECTED: Final = "rejected"
 RATE_LIMITED: Final = "rateLimited"
@@ -433,7 +436,8 @@ def create_sink_app(state: SinkState) -> Starlette:
         kind = "slack" if request.url.path.startswith("/slack/") else "teams"
         channel = request.path_params["channel"]
         arrived = time.time()
-        body, text = _parse(await request.body(), request.headers.get("content-type", ""))
+        raw = await request.body()
+        body, text = _parse(raw, request.headers.get("content-type", ""))
         fault = state.take_fault(kind, channel)
         delay = fault.delay_seconds if fault is not None else 0.0
 
@@ -476,6 +480,9 @@ def create_sink_app(state: SinkState) -> Starlette:
             record(ACCEPTED, 200)
             # [V] §8.1: 200 is success; ASSUMPTION [I] §8.1: the body text is "ok".
             return PlainTextResponse("ok", 200)
+        if len(raw) > TEAMS_MAX_BYTES:
+            record(REJECTED, 413)
+            return JSONResponse({"error": {"code": "RequestEntityTooLarge"}}, 413)
         if not _teams_ok(body):
             record(REJECTED, 400)
             return JSONResponse({"error": {"code": "InvalidRequestContent"}}, 400)

@@ -1,5 +1,6 @@
 """The whole local stack: the LeanIX emulator, the functions host serving function_app.py, and
-the settings that wire them together, as one context manager.
+the settings that wire them together, as one context manager. With ``notify`` it also runs the
+chat sink (as Slack and Teams, their rate limits on) and the SMTP server the relay delivers to.
 
 The app reads its settings from the environment at call time, exactly as in Azure; the stack
 sets them for this process (and restores them on exit). Webhook subscriptions are registered
@@ -24,16 +25,22 @@ from pydantic import SecretStr
 
 from lx_core import runtime
 from lx_core.config import LeanIXSettings
-from lx_core.jobs.subscriptions import DEFAULT_FILE, AppliedChange, SubscriptionManager
+from lx_core.jobs.webhook_subscriptions import DEFAULT_FILE, AppliedChange, SubscriptionManager
 from lx_core.leanix.client import LeanIXClient
 from lx_sandbox.azurite import Azurite
 from lx_sandbox.emulator import HUMAN_TOKEN, TECHNICAL_TOKEN, SandboxConfig, SandboxServer
 from lx_sandbox.funchost import FunctionsHost
+from lx_sandbox.mail import MailServer
+from lx_sandbox.sink import SinkServer
 from lx_sandbox.source_api import SourceApiServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONNECTORS = ROOT / "infra" / "leanix" / "examples" / "connectors"
 WEBHOOK_SECRET = "Bearer sandbox-webhook-secret"  # noqa: S105 - a local sandbox value
+#: The sink channel (Slack and Teams) the shipped notifications.json posts to in the sandbox.
+NOTIFY_CHANNEL = "ops"
+NOTIFY_EMAIL_TO = "ea-team@example.com"
+NOTIFY_FROM_ADDRESS = "lx-functions@example.com"
 
 
 @dataclass
@@ -59,6 +66,11 @@ class StackOptions:
     #: source API for the inbound one, results in Azurite's Blob service (needs ``state``).
     integration: bool = False
     source_items: int = 25
+    #: The notification relay's channels: the chat sink (rate limits on, as at Slack and Teams)
+    #: and the STARTTLS-only SMTP server, with the ``LX_NOTIFY_*`` and ``LX_SMTP_*`` settings the
+    #: shipped infra/leanix/notifications.json and the relay read. The relay's PULL subscription
+    #: comes with ``register_subscriptions`` (webhooks.json holds it).
+    notify: bool = False
 
 
 class SandboxStack:
@@ -71,6 +83,8 @@ class SandboxStack:
         self.host: FunctionsHost | None = None
         self.azurite: Azurite | None = None
         self.source: SourceApiServer | None = None
+        self.sink: SinkServer | None = None
+        self.mail: MailServer | None = None
         suffix = uuid.uuid4().hex[:12]
         self.state_table = "lx" + suffix
         self.results_container = "lx-results-" + suffix
@@ -88,6 +102,9 @@ class SandboxStack:
                 emulator.setdefault("integration_blob_connection_string", self._connection())
                 emulator.setdefault("integration_run_seconds", 2.0)
                 self.source = SourceApiServer(count=self.options.source_items).start()
+            if self.options.notify:
+                self.sink = SinkServer().start()
+                self.mail = MailServer().start()
             config = SandboxConfig(seed=self.options.seed, **emulator)
             self.emulator = SandboxServer(config).start()
             self._set_env(self.app_settings())
@@ -115,6 +132,12 @@ class SandboxStack:
         if self.source is not None:
             self.source.stop()
             self.source = None
+        if self.sink is not None:
+            self.sink.stop()
+            self.sink = None
+        if self.mail is not None:
+            self.mail.stop()
+            self.mail = None
         runtime.reset_process_state()
         if self.azurite is not None:
             self.azurite.close()
@@ -172,6 +195,7 @@ class SandboxStack:
             "TIME_RECONCILE_RESUME_SCHEDULE": "0 */5 * * * *",
             **self.state_settings(),
             **self.integration_settings(),
+            **self.notify_settings(),
             **self.options.app_settings,
         }
 
@@ -206,6 +230,21 @@ class SandboxStack:
             "LX_SOURCE_APPLICATIONS_URL": self.source.next_link_url,
             "LX_SOURCE_APPLICATIONS_TOKEN": self.source.token,
             "LX_SYNC_APPLICATIONS_IMPORT_SCHEDULE": "0 0 2 * * *",
+        }
+
+    def notify_settings(self) -> dict[str, str]:
+        """The relay's channels in this stack (empty without ``notify``): the placeholders of
+        infra/leanix/notifications.json and ``LX_SMTP_*``, as a deployment sets them."""
+        if self.sink is None or self.mail is None:
+            return {}
+        return {
+            "LX_NOTIFY_SLACK_URL": self.sink.slack_url(NOTIFY_CHANNEL),
+            "LX_NOTIFY_TEAMS_URL": self.sink.teams_url(NOTIFY_CHANNEL),
+            "LX_NOTIFY_EMAIL_TO": NOTIFY_EMAIL_TO,
+            "LX_SMTP_HOST": self.mail.host,
+            "LX_SMTP_PORT": str(self.mail.port),
+            "LX_SMTP_CA_FILE": str(self.mail.cert_file),
+            "LX_SMTP_FROM_ADDRESS": NOTIFY_FROM_ADDRESS,
         }
 
     def subscription_env(self) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import requests
 
@@ -19,6 +19,10 @@ from lx_core.leanix.graphql import GraphQLClient
 from lx_core.leanix.integration_api import IntegrationAPI
 from lx_core.leanix.transport import CallStats, HttpTransport
 from lx_core.leanix.webhooks import WebhooksClient
+
+if TYPE_CHECKING:
+    from lx_core.leanix.fact_sheet_subscriptions import FactSheetSubscriptionsClient
+    from lx_core.leanix.users import UsersClient
 
 
 class LeanIXClient:
@@ -83,6 +87,19 @@ class LeanIXClient:
     @cached_property
     def webhooks(self) -> WebhooksClient:
         return WebhooksClient(self._transport)
+
+    @cached_property
+    def fact_sheet_subscriptions(self) -> FactSheetSubscriptionsClient:
+        """People subscribed to fact sheets (not webhook subscriptions: see ``webhooks``)."""
+        from lx_core.leanix.fact_sheet_subscriptions import FactSheetSubscriptionsClient
+
+        return FactSheetSubscriptionsClient(self.graphql)
+
+    @cached_property
+    def users(self) -> UsersClient:
+        from lx_core.leanix.users import UsersClient
+
+        return UsersClient(self._transport)
 
     @cached_property
     def integration(self) -> IntegrationAPI:

@@ -82,6 +82,15 @@ class ChannelState(BaseModel):
     last_error: str | None = None
 
 
+class LogCursor(BaseModel):
+    """How far the relay read a log, and the keys it read inside the look-back window."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    after: str | None = None
+    recent: list[str] = Field(default_factory=list)
+
+
 class Outbox:
     """Typed access to the relay's rows."""
 
@@ -253,6 +262,18 @@ class Outbox:
 
     def save_channel_state(self, channel: str, state: ChannelState) -> None:
         self.store.upsert(channel_partition(channel), STATE_KEY, state.model_dump(mode="json"))
+
+    def log_cursor(self, name: str) -> LogCursor:
+        row = self.store.get(CURSORS, f"log.{name}")
+        if row is None:
+            return LogCursor()
+        try:
+            return LogCursor.model_validate(row.data)
+        except ValidationError:
+            return LogCursor()  # re-read from the start: the outbox drops what it has
+
+    def save_log_cursor(self, name: str, cursor: LogCursor) -> None:
+        self.store.upsert(CURSORS, f"log.{name}", cursor.model_dump(mode="json"))
 
     def cursor(self, name: str) -> str | None:
         row = self.store.get(CURSORS, name)

@@ -34,12 +34,14 @@ from lx_core import deadline
 from lx_core.config import RelaySettings
 from lx_core.decisions.notify_routing import channels_for
 from lx_core.errors import ConfigurationError, LxError, StateConflictError, clip
-from lx_core.jobs.sync_state import OUTCOMES_PARTITION, OutcomeLog, outcome_key
+from lx_core.jobs.sync_state import OUTCOMES_PARTITION, OutcomeLog
 from lx_core.leanix.webhooks import PullBatch, Subscription
 from lx_core.notify.crash import CrashPoints
 from lx_core.notify.notices import NOTICE, DeadLetterNotice, Notice, notice_from_event
 from lx_core.notify.outbox import (
+    NOTICES,
     ChannelState,
+    LogCursor,
     NoticeLog,
     Outbox,
     OutboxRow,
@@ -79,6 +81,9 @@ class PullApi(Protocol):
 SenderFactory = Callable[[str, Channel], Sender]
 #: Margin kept free at the end of a tick for the last writes.
 _END_MARGIN = 1.0
+#: Log keys remembered inside the look-back window (beyond it a re-read falls back on the
+#: outbox's own de-duplication).
+_RECENT_KEYS = 5000
 
 
 @dataclass
@@ -214,6 +219,12 @@ class Relay:
             lease.release()
         return report
 
+    def break_lease(self) -> None:
+        """Remove whichever tick's lease is held (an operator's call after a killed run)."""
+        from lx_core.state.lease import PARTITION
+
+        self.store.delete(PARTITION, LEASE_NAME)
+
     @staticmethod
     def _guarded(report: RelayReport, what: str, step: Callable[..., None], *args: Any) -> None:
         """One source's or channel's failure is reported and does not stop the others."""
@@ -278,18 +289,43 @@ class Relay:
             if not batch.events:
                 return
 
-    def _log_start(self, name: str) -> str | None:
-        after = self.outbox.cursor(name)
-        if after is None:
-            return None
-        # Re-read behind the cursor: a row recorded late sorts before it.
-        return min(after, time_key(_key_time(after) - self.settings.lookback_seconds))
+    def _read_log(
+        self,
+        name: str,
+        partition: str,
+        to_notices: Callable[[Sequence[Row], RelayReport], list[Notice]],
+        report: RelayReport,
+    ) -> None:
+        """Read a log (outcomes, notices) from ``lookback_seconds`` behind the relay's cursor,
+        so a row recorded late is not skipped. The keys read inside that window are kept with
+        the cursor, so a row is routed once, not once per tick for an hour."""
+        cursor = self.outbox.log_cursor(name)
+        recent = set(cursor.recent)
+        after = None
+        if cursor.after is not None:
+            after = min(
+                cursor.after, time_key(_key_time(cursor.after) - self.settings.lookback_seconds)
+            )
+        newest = cursor.after
+        fresh_keys: list[str] = []
+        while not _expired():
+            rows = self.store.list(partition, limit=self.settings.page_size, after=after)
+            fresh = [r for r in rows if r.key not in recent]
+            self._queue_all(to_notices(fresh, report), report)
+            fresh_keys.extend(r.key for r in fresh)
+            if rows:
+                newest = max(newest or "", rows[-1].key)
+            if len(rows) < self.settings.page_size:
+                break
+            after = rows[-1].key
+        if not fresh_keys:
+            return
+        window = time_key(_key_time(newest or "") - self.settings.lookback_seconds)
+        kept = sorted(k for k in recent.union(fresh_keys) if k >= window)[-_RECENT_KEYS:]
+        self.outbox.save_log_cursor(name, LogCursor(after=newest, recent=kept))
 
     def _read_outcomes(self, report: RelayReport) -> None:
-        after = self._log_start("outcomes")
-        stored = newest = self.outbox.cursor("outcomes")
-        while not _expired():
-            rows = self.store.list(OUTCOMES_PARTITION, limit=self.settings.page_size, after=after)
+        def to_notices(rows: Sequence[Row], report: RelayReport) -> list[Notice]:
             notices: list[Notice] = []
             for record in OutcomeLog.parse(rows):
                 notice = notice_from_outcome(record, workspace_url=self.workspace_url)
@@ -297,34 +333,22 @@ class Relay:
                     report.ignored += 1
                 else:
                     notices.append(notice)
-                newest = max(newest or "", outcome_key(record))
-            self._queue_all(notices, report)
-            if len(rows) < self.settings.page_size:
-                break
-            after = rows[-1].key
-        if newest and newest != stored:
-            self.outbox.save_cursor("outcomes", newest)
+            return notices
+
+        self._read_log("outcomes", OUTCOMES_PARTITION, to_notices, report)
 
     def _read_notices(self, report: RelayReport) -> None:
-        after = self._log_start("notices")
-        stored = newest = self.outbox.cursor("notices")
-        log_rows = NoticeLog(self.store)
-        while not _expired():
-            rows = log_rows.read(after=after, limit=self.settings.page_size)
+        def to_notices(rows: Sequence[Row], report: RelayReport) -> list[Notice]:
             notices: list[Notice] = []
             for row in rows:
-                newest = max(newest or "", row.key)
                 try:
                     notices.append(NOTICE.validate_python(row.data))
                 except ValidationError:
                     log.warning("notice log row %s does not parse; skipped", row.key)
                     report.ignored += 1
-            self._queue_all(notices, report)
-            if len(rows) < self.settings.page_size:
-                break
-            after = rows[-1].key
-        if newest and newest != stored:
-            self.outbox.save_cursor("notices", newest)
+            return notices
+
+        self._read_log("notices", NOTICES, to_notices, report)
 
     # -- delivering ---------------------------------------------------------------------------
 
@@ -370,7 +394,7 @@ class Relay:
                 return "drained" if report.messages else "idle"
             after = rows[-1].key
             items = self._load(name, rows, report)
-            for parts, outgoing in self._messages(name, channel, items):
+            for parts, outgoing in self._messages(name, channel, items, state, report):
                 wait = pacer.wait(self._clock())
                 if wait + self.settings.send_timeout_seconds + _END_MARGIN > deadline.remaining():
                     report.pending_left = True
@@ -414,11 +438,16 @@ class Relay:
         return items
 
     def _messages(
-        self, name: str, channel: Channel, items: Sequence[_Item]
+        self,
+        name: str,
+        channel: Channel,
+        items: Sequence[_Item],
+        state: ChannelState,
+        report: ChannelReport,
     ) -> Iterator[tuple[list[_Part], Outgoing]]:
         """The messages for a page of items: solo rows alone, the rest packed."""
         if isinstance(channel, EmailChannel):
-            yield from self._emails(name, channel, items)
+            yield from self._emails(name, channel, items, state, report)
             return
         solo = [[i] for i in items if i.data.solo]
         rest = [i for i in items if not i.data.solo]
@@ -443,7 +472,12 @@ class Relay:
             yield [_Part(i) for i in group], Outgoing(_message_id(name, None, group), payload)
 
     def _emails(
-        self, name: str, channel: EmailChannel, items: Sequence[_Item]
+        self,
+        name: str,
+        channel: EmailChannel,
+        items: Sequence[_Item],
+        state: ChannelState,
+        report: ChannelReport,
     ) -> Iterator[tuple[list[_Part], Outgoing]]:
         """One digest per recipient (solo items alone); an item nobody is left to receive is
         settled without a message."""
@@ -452,7 +486,8 @@ class Relay:
             todo = [r for r in _recipients(channel, item.notice) if r not in item.data.delivered_to]
             if not todo:
                 log.info("relay %s: %s has no recipient left; settled", name, item_of(item.row))
-                self.outbox.settle(name, [item.row], [], self.outbox.channel_state(name))
+                self.outbox.settle(name, [item.row], [], state)
+                report.delivered += 1
                 continue
             for recipient in todo:
                 by_recipient.setdefault(recipient, []).append(item)
@@ -598,7 +633,7 @@ def _text(value: object) -> str | None:
 
 
 def _describe(result: SendResult) -> str:
-    status = f"HTTP {result.status}" if result.status else "no status"
+    status = f"status {result.status}" if result.status else "no status"  # HTTP or SMTP
     return f"{result.outcome} ({status}){': ' + result.detail if result.detail else ''}"
 
 

@@ -89,7 +89,7 @@ def _run(notice: IntegrationRunNotice) -> Rendered:
 
 def _fact_sheet(notice: FactSheetNotice) -> Rendered:
     emoji, what = _FACT_SHEET_HEADLINES[notice.kind]
-    actor_label = {"subscription_removed": "Removed by"}.get(notice.kind, "By")
+    actor_label = {"subscription_removed": "User"}.get(notice.kind, "By")
     facts = [("Type", _v(notice.fact_sheet_type)), (actor_label, _v(notice.actor))]
     if notice.kind == "subscription_removed":
         facts.append(("Role", _v(notice.role)))
@@ -223,9 +223,14 @@ def teams_message(items: Sequence[Rendered], *, more: int = 0) -> dict[str, Any]
     }
 
 
+def payload_json(payload: dict[str, Any]) -> bytes:
+    """``payload`` as sent: compact UTF-8 JSON (what the size limits are measured on)."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def payload_bytes(payload: dict[str, Any]) -> int:
-    """Size of ``payload`` as sent (compact UTF-8 JSON)."""
-    return len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    """Size of ``payload`` as sent."""
+    return len(payload_json(payload))
 
 
 def shrink(item: Rendered, max_bytes: int) -> Rendered:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from lx_sandbox.emulator.admin_config import apply_config, config_json
 from lx_sandbox.emulator.core import resolve_seed
-from lx_sandbox.emulator.events import fact_sheet_json
+from lx_sandbox.emulator.events import fact_sheet_json, subscription_json
 from lx_sandbox.emulator.http_util import json_body
 from lx_sandbox.emulator.integration import admin_api as integration_admin
 from lx_sandbox.emulator.json_checks import object_of, positive_number
@@ -53,6 +53,22 @@ def _integration_view(emu: Emulator, fs: FactSheet) -> JsonDict:
     }
 
 
+def _subscriptions_view(emu: Emulator, fs: FactSheet) -> list[JsonDict]:
+    """The fact sheet's subscriptions: the payload shape plus ``createdAt``, the user's
+    ``userName`` and ``technicalUser``, and each role's ``comment``."""
+    items: list[JsonDict] = []
+    for sub in emu.ws.subscriptions_of(fs.id):
+        doc = subscription_json(emu.ws, sub)
+        user = emu.ws.users_by_id.get(sub.user_id)
+        doc["user"]["userName"] = user.username if user else None
+        doc["user"]["technicalUser"] = user.technical if user else None
+        for role in doc["roles"]:
+            role["comment"] = sub.role_ids.get(role["id"])
+        doc["createdAt"] = sub.created_at
+        items.append(doc)
+    return items
+
+
 def routes(emu: Emulator) -> list[Route]:
     """The admin routes bound to ``emu``."""
 
@@ -66,8 +82,23 @@ def routes(emu: Emulator) -> list[Route]:
             "workspace": {"id": ws.id, "name": ws.name},
             "account": {"id": ws.account_id, "name": ws.account_name},
             "users": [
-                {"id": u.id, "username": u.username, "token": u.token, "technical": u.technical}
+                {
+                    "id": u.id,
+                    "username": u.username,
+                    "token": u.token,
+                    "technical": u.technical,
+                    "email": u.email,
+                }
                 for u in ws.users_by_id.values()
+            ],
+            "subscriptionRoles": [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "subscriptionType": r.subscription_type,
+                    "restrictToFactSheetTypes": list(r.restrict_to),
+                }
+                for r in ws.subscription_roles.values()
             ],
             "tagGroups": [
                 {
@@ -145,6 +176,8 @@ def routes(emu: Emulator) -> list[Route]:
         doc = fact_sheet_json(emu.ws, fs)
         doc["values"] = dict(fs.fields)
         doc["tagIds"] = list(fs.tag_ids)
+        doc["subscriptions"] = _subscriptions_view(emu, fs)
+        doc["createdBy"] = fs.created_by
         doc.update(_integration_view(emu, fs))
         return JSONResponse(doc)
 

@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lx_sandbox.emulator.state import FactSheet, Tag, Workspace, new_id, now_iso
+from lx_sandbox.emulator.state import (
+    FactSheet,
+    FactSheetSubscription,
+    Tag,
+    Workspace,
+    new_id,
+    now_iso,
+)
 
 JsonDict = dict[str, Any]
 
@@ -27,6 +34,9 @@ PAYLOAD_TYPES = {
     "FACT_SHEET_RECOVERED": "FactSheetRecoveredEvent",
     "FACT_SHEET_TAG_ADDED": "FactSheetTagAddedEvent",
     "FACT_SHEET_TAG_REMOVED": "FactSheetTagRemovedEvent",
+    # ASSUMPTION [U] §4.5/4.6: the event names are [V], their payload type names are not.
+    "SUBSCRIPTION_CREATED": "SubscriptionCreatedEvent",
+    "SUBSCRIPTION_DELETED": "SubscriptionDeletedEvent",
 }
 
 
@@ -133,6 +143,25 @@ def tag_json(ws: Workspace, tag: Tag) -> JsonDict:
     }
 
 
+def subscription_json(ws: Workspace, sub: FactSheetSubscription) -> JsonDict:
+    """A fact-sheet subscription as it appears inside event payloads.
+
+    # ASSUMPTION [U] §4.6: ``{"id", "type", "user": {"id", "email"}, "roles": [{"id", "name",
+    # "subscriptionType"}]}``; LeanIX documents no subscription payload.
+    """
+    user = ws.users_by_id.get(sub.user_id)
+    return {
+        "id": sub.id,
+        "type": sub.type,
+        "user": {"id": sub.user_id, "email": user.email if user else None},
+        "roles": [
+            {"id": role.id, "name": role.name, "subscriptionType": role.subscription_type}
+            for role in (ws.subscription_roles.get(r) for r in sub.role_ids)
+            if role is not None
+        ],
+    }
+
+
 def fact_sheet_json(ws: Workspace, fs: FactSheet) -> JsonDict:
     """The ``factSheet`` object of a payload, following the FACT_SHEET_CREATED example (§4.6)."""
     return {
@@ -155,7 +184,9 @@ def fact_sheet_json(ws: Workspace, fs: FactSheet) -> JsonDict:
         "naFields": [],
         "relations": [],
         "documents": [],
-        "subscriptions": [],
+        # ASSUMPTION [U] §4.6: the payload's fact sheet lists its subscriptions (the §4.6
+        # example has an empty list) in the shape of :func:`subscription_json`.
+        "subscriptions": [subscription_json(ws, s) for s in ws.subscriptions_of(fs.id)],
         "milestones": [],
         # ASSUMPTION [I] §4.6: tags are listed on the payload's fact sheet like other collections.
         "tags": [tag_json(ws, ws.tags[t]) for t in fs.tag_ids if t in ws.tags],
@@ -177,8 +208,10 @@ def fact_sheet_event(
     transaction: int,
     base_url: str,
     tag: Tag | None = None,
+    subscription: JsonDict | None = None,
 ) -> JsonDict:
-    """Build the envelope of a Pathfinder fact-sheet event (§4.6)."""
+    """Build the envelope of a Pathfinder fact-sheet event (§4.6); ``subscription`` is the
+    :func:`subscription_json` of a SUBSCRIPTION_* event."""
     created = now_iso()
     payload: JsonDict = {
         "id": store.next_payload_id(),
@@ -194,6 +227,9 @@ def fact_sheet_event(
     if tag is not None:
         # ASSUMPTION [U] §4.6: tag events name the tag under ``tag``.
         payload["tag"] = tag_json(ws, tag)
+    if subscription is not None:
+        # ASSUMPTION [U] §4.6: subscription events carry the fact sheet and the subscription.
+        payload["subscription"] = subscription
     return {
         # ASSUMPTION [I] §4.6: envelope ids are UUIDs; the envelope ``type`` repeats the payload's.
         "id": new_id(),

@@ -235,7 +235,10 @@ class Mutator:
             preview = FactSheet(id=new_id(), type=fs_type, name=name, seq=0)
             self._assign(preview, draft, [t for t in draft.tag_ids if not t.startswith("new:")])
             return preview
-        fs = self.ws.add_fact_sheet(fs_type=fs_type, name=name, rev=0)
+        # [V] §4.6: the envelope and the payload carry ``userId``; that it is the acting user
+        # (here the creator) is [I] §1.6. The creator is kept for the admin view only:
+        # no source shows a GraphQL ``createdBy``.
+        fs = self.ws.add_fact_sheet(fs_type=fs_type, name=name, rev=0, created_by=user_id)
         return self._commit(fs, draft, user_id, created=True)
 
     @staticmethod

@@ -24,8 +24,18 @@ from graphql.language import IntValueNode, StringValueNode
 
 from lx_sandbox.emulator.events import EventStore
 from lx_sandbox.emulator.filters import Connection, compile_filter
+from lx_sandbox.emulator.fs_subscriptions import Subscriptions
 from lx_sandbox.emulator.patches import NOT_FOUND, Mutator, lx_error
-from lx_sandbox.emulator.state import FactSheet, Tag, TagGroup, User, Workspace, new_id
+from lx_sandbox.emulator.state import (
+    FactSheet,
+    FactSheetSubscription,
+    SubscriptionRole,
+    Tag,
+    TagGroup,
+    User,
+    Workspace,
+    new_id,
+)
 
 JsonDict = dict[str, Any]
 
@@ -48,6 +58,11 @@ class GqlContext:
     def mutator(self) -> Mutator:
         """A mutator bound to this request's workspace and event store."""
         return Mutator(self.ws, self.events, self.base_url, on_noop=self.count_noop)
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """Fact-sheet subscription writes bound to this request's workspace and event store."""
+        return Subscriptions(self.ws, self.events, self.base_url)
 
     def count_noop(self) -> None:
         """An applied ``updateFactSheet`` that changed nothing (for the statistics)."""
@@ -76,11 +91,19 @@ _COMMON_FIELDS = """
   lxState: LxState
   level: Int
   tags: [Tag]
+  subscriptions: SubscriptionConnection
   createdAt: String
   updatedAt: String
 """
 
+# ASSUMPTION [V3] (not in leanix-api.md): the fact-sheet subscription types below (Subscription,
+# SubscriptionType, SubscriptionRole, User, UserInput, createSubscription, deleteSubscription,
+# allSubscriptionRoles) follow an SAP documentation copy of "Create a Fact Sheet Subscription"
+# and third-party clients (port-labs/LeanIX-Sync, SAP/leanix-ai-plugins); the explicit schema
+# definition keeps the type named Subscription from becoming the subscription root type.
 _STATIC_SDL = """
+schema { query: Query mutation: Mutation }
+
 scalar Long
 
 enum FactSheetStatus { ACTIVE ARCHIVED }
@@ -140,11 +163,56 @@ type FactSheetConnection {
 
 type FactSheetResult { factSheet: BaseFactSheet }
 
+enum SubscriptionType { ACCOUNTABLE RESPONSIBLE OBSERVER }
+
+type UserPermission { role: String status: String }
+
+type User {
+  id: ID!
+  userName: String
+  email: String
+  displayName: String
+  firstName: String
+  lastName: String
+  technicalUser: Boolean
+  permission: UserPermission
+}
+
+type SubscriptionRole {
+  id: ID!
+  name: String!
+  description: String
+  comment: String
+  subscriptionType: SubscriptionType!
+  restrictToFactSheetTypes: [FactSheetType]
+}
+
+type SubscriptionRoleEdge { node: SubscriptionRole cursor: String }
+type SubscriptionRoleConnection {
+  totalCount: Int!
+  edges: [SubscriptionRoleEdge]
+  pageInfo: PageInfo!
+}
+
+type Subscription {
+  id: ID!
+  type: SubscriptionType!
+  user: User
+  roles: [SubscriptionRole]
+  createdAt: String
+  factSheet: BaseFactSheet
+}
+
+type SubscriptionEdge { node: Subscription cursor: String }
+type SubscriptionConnection { totalCount: Int! edges: [SubscriptionEdge] pageInfo: PageInfo! }
+
 input FacetFilterInput { facetKey: String!, operator: FacetKeyOperator, keys: [String] }
 input FilterInput { facetFilters: [FacetFilterInput], ids: [ID], fullTextSearch: String }
 input TagQueryFilters { tagGroupName: String, tagGroupId: ID, nameSubstring: String }
 input Patch { op: PatchOperation!, path: String!, value: String }
 input BaseFactSheetInput { name: String!, type: FactSheetType! }
+input UserInput { id: ID, email: String }
+input SubscriptionToSubscriptionRoleLinkInput { id: ID!, comment: String }
 
 type Query {
   factSheet(id: ID!): BaseFactSheet
@@ -152,6 +220,7 @@ type Query {
                 filter: FilterInput): FactSheetConnection
   allTags(filter: TagQueryFilters): TagConnection
   allTagGroups: TagGroupConnection
+  allSubscriptionRoles: SubscriptionRoleConnection
 }
 
 type Mutation {
@@ -164,6 +233,10 @@ type Mutation {
   upsertTagGroup(name: String!, mode: TagGroupMode, restrictToFactSheetTypes: [FactSheetType],
                  shortName: String, description: String, mandatory: Boolean): TagGroup
   upsertTag(name: String!, tagGroupName: String, description: String, color: String): Tag
+  createSubscription(factSheetId: ID!, user: UserInput!, type: SubscriptionType!, roleIds: [ID],
+                     roles: [SubscriptionToSubscriptionRoleLinkInput], factSheetRev: Long,
+                     validateOnly: Boolean): Subscription
+  deleteSubscription(id: ID!): Subscription
 }
 """
 
@@ -207,17 +280,67 @@ def _ctx(info: Info) -> GqlContext:
     return info.context
 
 
+def _item_id(item: Any) -> str:
+    item_id: str = item["id"] if isinstance(item, dict) else item.id
+    return item_id
+
+
 def _tag_connection(items: list[Any]) -> JsonDict:
+    """A one-page connection (tags, tag groups, subscriptions, roles); cursors are the ids."""
     return {
         "totalCount": len(items),
-        "edges": [{"node": item, "cursor": item.id} for item in items],
+        "edges": [{"node": item, "cursor": _item_id(item)} for item in items],
         "pageInfo": {
             "hasNextPage": False,
             "hasPreviousPage": False,
-            "startCursor": items[0].id if items else None,
-            "endCursor": items[-1].id if items else None,
+            "startCursor": _item_id(items[0]) if items else None,
+            "endCursor": _item_id(items[-1]) if items else None,
         },
     }
+
+
+def user_json(user: User) -> JsonDict:
+    """A workspace user as the GraphQL ``User`` type.
+
+    # ASSUMPTION [V3]: the field names are third-party clients'; ``permission.status`` is the
+    # user's MTM status (ASSUMPTION [U]).
+    """
+    return {
+        "id": user.id,
+        "userName": user.username,
+        "email": user.email,
+        "displayName": user.display_name,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "technicalUser": user.technical,
+        "permission": {"role": user.role, "status": user.status},
+    }
+
+
+def role_json(ws: Workspace, role: SubscriptionRole, comment: str | None = None) -> JsonDict:
+    """A subscription role; ``comment`` is the one given with a subscription's role link."""
+    return {
+        "id": role.id,
+        "name": role.name,
+        "description": role.description,
+        "comment": comment,
+        "subscriptionType": role.subscription_type,
+        "restrictToFactSheetTypes": [t for t in role.restrict_to if t in ws.data_model],
+    }
+
+
+def _subscription_roles(sub: FactSheetSubscription, info: Info) -> list[JsonDict]:
+    ws = _ctx(info).ws
+    return [
+        role_json(ws, ws.subscription_roles[r], comment)
+        for r, comment in sub.role_ids.items()
+        if r in ws.subscription_roles
+    ]
+
+
+def _subscription_user(sub: FactSheetSubscription, info: Info) -> JsonDict | None:
+    user = _ctx(info).ws.users_by_id.get(sub.user_id)
+    return user_json(user) if user is not None else None
 
 
 def _fact_sheet_resolvers(field_names: list[str]) -> dict[str, Callable[..., Any]]:
@@ -234,6 +357,7 @@ def _fact_sheet_resolvers(field_names: list[str]) -> dict[str, Callable[..., Any
         "lxState": lambda fs, _i: fs.lx_state,
         "level": lambda fs, _i: 1,
         "tags": lambda fs, i: [_ctx(i).ws.tags[t] for t in fs.tag_ids if t in _ctx(i).ws.tags],
+        "subscriptions": lambda fs, i: _tag_connection(_ctx(i).ws.subscriptions_of(fs.id)),
         "createdAt": lambda fs, _i: fs.created_at,
         "updatedAt": lambda fs, _i: fs.updated_at,
     }
@@ -289,6 +413,43 @@ def _resolve_all_tags(_root: Any, info: Info, filter: JsonDict | None = None) ->
 
 def _resolve_all_tag_groups(_root: Any, info: Info) -> JsonDict:
     return _tag_connection(list(_ctx(info).ws.tag_groups.values()))
+
+
+def _resolve_all_subscription_roles(_root: Any, info: Info) -> JsonDict:
+    ws = _ctx(info).ws
+    return _tag_connection([role_json(ws, r) for r in ws.subscription_roles.values()])
+
+
+def _resolve_create_subscription(
+    _root: Any,
+    info: Info,
+    factSheetId: str,  # noqa: N803
+    user: JsonDict,
+    type: str,
+    roleIds: list[str | None] | None = None,  # noqa: N803
+    roles: list[JsonDict | None] | None = None,
+    factSheetRev: int | None = None,  # noqa: N803
+    validateOnly: bool | None = None,  # noqa: N803
+) -> FactSheetSubscription:
+    """[V3] shape (SAP docs copy: factSheetId, user {id | email}, type, roleIds); ``roles``
+    with comments and ``factSheetRev`` [V3] as SAP's automation examples send them."""
+    ctx = _ctx(info)
+    return ctx.subscriptions.create(
+        fact_sheet_id=factSheetId,
+        user=user,
+        sub_type=type,
+        role_ids=roleIds,
+        roles=roles,
+        fact_sheet_rev=factSheetRev,
+        validate_only=bool(validateOnly),
+        actor_id=ctx.user.id,
+    )
+
+
+def _resolve_delete_subscription(_root: Any, info: Info, id: str) -> FactSheetSubscription:
+    """[V3] ``deleteSubscription(id:)`` answers the deleted subscription (clients read ``id``)."""
+    ctx = _ctx(info)
+    return ctx.subscriptions.delete(id, actor_id=ctx.user.id)
 
 
 def _resolve_update(
@@ -453,6 +614,15 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
         },
     )
     _set_resolvers(
+        _obj("Subscription"),
+        {
+            "user": _subscription_user,
+            "roles": _subscription_roles,
+            "createdAt": lambda sub, _i: sub.created_at,
+            "factSheet": lambda sub, i: _ctx(i).ws.fact_sheets.get(sub.fact_sheet_id),
+        },
+    )
+    _set_resolvers(
         _obj("FactSheetConnection"),
         {
             "totalCount": lambda c, _i: c.total_count(),
@@ -468,6 +638,7 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
             "allFactSheets": _resolve_all_fact_sheets,
             "allTags": _resolve_all_tags,
             "allTagGroups": _resolve_all_tag_groups,
+            "allSubscriptionRoles": _resolve_all_subscription_roles,
         },
     )
     _set_resolvers(
@@ -478,6 +649,8 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
             "createTag": _resolve_create_tag,
             "upsertTagGroup": _resolve_upsert_tag_group,
             "upsertTag": _resolve_upsert_tag,
+            "createSubscription": _resolve_create_subscription,
+            "deleteSubscription": _resolve_delete_subscription,
         },
     )
     return schema

@@ -3,16 +3,23 @@
 A seed document is plain JSON (see ``lx_sandbox/fixtures/demo_workspace.json``)::
 
     {"workspace": {"id", "name"}, "account": {"id", "name"},
-     "users": [{"id", "username", "token", "technical"}],
+     "users": [{"id", "username", "token", "technical", "email"?, "firstName"?, "lastName"?,
+                "status"?}],
      "dataModel": {"Application": {"functionalSuitability": [...values, worst first...]}},
      "tagGroups": [{"id", "name", "shortName", "description", "mode",
                     "restrictToFactSheetTypes", "tags": [{"id", "name", "description", "color"}]}],
      "otherTags": [{"id", "name"}],
      "factSheets": [{"id", "type", "name", "description", "fields": {}, "tags": [tagId],
-                     "lxState", "status", "rev"}]}
+                     "lxState", "status", "rev"}],
+     "subscriptionRoles": [{"id", "name", "subscriptionType", "description",
+                            "restrictToFactSheetTypes"}],
+     "subscriptions": [{"id", "factSheetId", "userId", "type", "roleIds", "createdAt"}]}
 
 ``dataModel`` is merged over the default model: a list replaces that field's value order, ``null``
 removes the field. Keeping seeds as data (not code) lets tests and the demo post them over HTTP.
+A document without ``subscriptionRoles`` gets :func:`default_subscription_roles`; the demo
+fixture and generated workspaces also get :func:`default_subscriptions` (hand-written documents
+have only the subscriptions they list).
 """
 
 from __future__ import annotations
@@ -24,7 +31,16 @@ import uuid
 from importlib import resources
 from typing import Any
 
-from lx_sandbox.emulator.state import DEFAULT_DATA_MODEL, Tag, TagGroup, User, Workspace
+from lx_sandbox.emulator.state import (
+    DEFAULT_DATA_MODEL,
+    SUBSCRIPTION_TYPES,
+    FactSheetSubscription,
+    SubscriptionRole,
+    Tag,
+    TagGroup,
+    User,
+    Workspace,
+)
 
 JsonDict = dict[str, Any]
 
@@ -36,10 +52,163 @@ _ENUM_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 
 def load_fixture(name: str = DEMO_FIXTURE) -> JsonDict:
-    """Read a fixture shipped in ``lx_sandbox/fixtures``."""
+    """Read a fixture shipped in ``lx_sandbox/fixtures`` (the demo one with its default
+    subscription roles and subscribers, unless the file lists its own)."""
     text = resources.files("lx_sandbox").joinpath("fixtures", name).read_text(encoding="utf-8")
     doc: JsonDict = json.loads(text)
+    if name == DEMO_FIXTURE:
+        with_default_subscriptions(doc)
     return doc
+
+
+# --- users and fact-sheet subscriptions -----------------------------------------------------
+
+#: (name, subscriptionType, description, restrictToFactSheetTypes) of the default roles.
+DEFAULT_SUBSCRIPTION_ROLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("Application Owner", "RESPONSIBLE", "Keeps the fact sheet up to date", ()),
+    ("Business Owner", "ACCOUNTABLE", "Accountable for the fact sheet", ()),
+    ("Observer", "OBSERVER", "Follows the fact sheet", ()),
+    ("Technical Owner", "RESPONSIBLE", "Runs the component", ("ITComponent",)),
+)
+#: ``createdAt`` of seeded subscriptions (fixed, so seed documents stay deterministic).
+SEEDED_SUBSCRIPTION_CREATED_AT = "2024-01-15T09:00:00Z"
+
+
+def _stable_id(*parts: str) -> str:
+    """A UUID derived from ``parts`` (same parts = same id, no RNG drawn)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "lx-sandbox:" + ":".join(parts)))
+
+
+def default_subscription_roles(workspace_id: str) -> list[JsonDict]:
+    """The seed form of the default subscription roles (ids derived from the workspace id).
+
+    # ASSUMPTION [U]: role names are the emulator's examples; real workspaces configure their
+    # own. "Technical Owner" is restricted to ITComponent so restrictions can be tested.
+    """
+    return [
+        {
+            "id": _stable_id(workspace_id, "subscription-role", name),
+            "name": name,
+            "subscriptionType": sub_type,
+            "description": description,
+            "restrictToFactSheetTypes": list(restrict),
+        }
+        for name, sub_type, description, restrict in DEFAULT_SUBSCRIPTION_ROLES
+    ]
+
+
+def default_subscriptions(doc: JsonDict) -> list[JsonDict]:
+    """Subscribers of the first three active Applications of a seed document.
+
+    1st: the human user ACCOUNTABLE (Business Owner); 2nd: the human user RESPONSIBLE
+    (Application Owner); 3rd: the human user RESPONSIBLE (Application Owner) and the technical
+    user OBSERVER (Observer). Ids are derived from the workspace, fact sheet, user and type.
+
+    # ASSUMPTION [U]: the emulator's example subscribers, so tests can read some.
+    """
+    ws_id = doc["workspace"]["id"]
+    roles = {r["name"]: r["id"] for r in default_subscription_roles(ws_id)}
+    users = doc.get("users") or []
+    human = next((u["id"] for u in users if not u.get("technical", True)), None)
+    technical = next((u["id"] for u in users if u.get("technical", True)), None)
+    apps = [
+        f["id"]
+        for f in doc.get("factSheets") or []
+        if f["type"] == "Application" and f.get("status", "ACTIVE") == "ACTIVE"
+    ][:3]
+    plan = [
+        (0, human, "ACCOUNTABLE", "Business Owner"),
+        (1, human, "RESPONSIBLE", "Application Owner"),
+        (2, human, "RESPONSIBLE", "Application Owner"),
+        (2, technical, "OBSERVER", "Observer"),
+    ]
+    subs: list[JsonDict] = []
+    for index, user_id, sub_type, role in plan:
+        if user_id is None or index >= len(apps):
+            continue
+        subs.append(
+            {
+                "id": _stable_id(ws_id, "subscription", apps[index], user_id, sub_type),
+                "factSheetId": apps[index],
+                "userId": user_id,
+                "type": sub_type,
+                "roleIds": [roles[role]],
+                "createdAt": SEEDED_SUBSCRIPTION_CREATED_AT,
+            }
+        )
+    return subs
+
+
+def with_default_subscriptions(doc: JsonDict) -> JsonDict:
+    """Add the default roles and subscribers to ``doc`` where it names none (in place)."""
+    doc.setdefault("subscriptionRoles", default_subscription_roles(doc["workspace"]["id"]))
+    if "subscriptions" not in doc:
+        doc["subscriptions"] = default_subscriptions(doc)
+    return doc
+
+
+def _user(u: JsonDict) -> User:
+    """A seed document's user; e-mail and names default from the username.
+
+    # ASSUMPTION [U]: a username with an ``@`` is the e-mail address; a human's first and last
+    # name come from the address's ``first.last`` part; a technical user has no e-mail and no
+    # names (its display name is its username).
+    """
+    username = u["username"]
+    technical = bool(u.get("technical", True))
+    email = u.get("email") or (username if "@" in username else None)
+    first, last = u.get("firstName"), u.get("lastName")
+    if not technical and email and first is None and last is None:
+        parts = email.split("@", 1)[0].split(".")
+        first = parts[0].title() or None
+        last = " ".join(p.title() for p in parts[1:] if p) or None
+    return User(
+        id=u["id"],
+        username=username,
+        token=u["token"],
+        technical=technical,
+        role=u.get("role", "ADMIN"),
+        email=email,
+        first_name=first,
+        last_name=last,
+        status=u.get("status", "ACTIVE"),
+    )
+
+
+def _load_subscriptions(ws: Workspace, doc: JsonDict) -> None:
+    """Roles (the defaults when the document has none) and subscriptions, checked."""
+    roles = doc.get("subscriptionRoles")
+    for r in default_subscription_roles(ws.id) if roles is None else roles:
+        if r["subscriptionType"] not in SUBSCRIPTION_TYPES:
+            raise ValueError(f"role {r['id']}: invalid subscriptionType {r['subscriptionType']!r}")
+        ws.add_subscription_role(
+            SubscriptionRole(
+                id=r["id"],
+                name=r["name"],
+                subscription_type=r["subscriptionType"],
+                description=r.get("description"),
+                restrict_to=list(r.get("restrictToFactSheetTypes") or []),
+            )
+        )
+    for s in doc.get("subscriptions") or []:
+        if s["factSheetId"] not in ws.fact_sheets or s["userId"] not in ws.users_by_id:
+            raise ValueError(f"subscription {s['id']}: unknown fact sheet or user")
+        if s["type"] not in SUBSCRIPTION_TYPES:
+            raise ValueError(f"subscription {s['id']}: invalid type {s['type']!r}")
+        for role_id in s.get("roleIds") or []:
+            role = ws.subscription_roles.get(role_id)
+            if role is None or role.subscription_type != s["type"]:
+                raise ValueError(f"subscription {s['id']}: role {role_id} does not fit")
+        ws.add_subscription(
+            FactSheetSubscription(
+                id=s["id"],
+                fact_sheet_id=s["factSheetId"],
+                user_id=s["userId"],
+                type=s["type"],
+                role_ids=dict.fromkeys(s.get("roleIds") or []),
+                created_at=s.get("createdAt") or SEEDED_SUBSCRIPTION_CREATED_AT,
+            )
+        )
 
 
 def merge_data_model(
@@ -80,15 +249,7 @@ def build_workspace(doc: JsonDict, data_model_override: dict[str, Any] | None = 
         data_model=model,
     )
     for u in doc.get("users", []):
-        ws.add_user(
-            User(
-                id=u["id"],
-                username=u["username"],
-                token=u["token"],
-                technical=bool(u.get("technical", True)),
-                role=u.get("role", "ADMIN"),
-            )
-        )
+        ws.add_user(_user(u))
     for g in doc.get("tagGroups", []):
         ws.add_tag_group(
             TagGroup(
@@ -136,6 +297,7 @@ def build_workspace(doc: JsonDict, data_model_override: dict[str, Any] | None = 
             lx_state=f.get("lxState", "DRAFT"),
             rev=int(f.get("rev", 1)),
         )
+    _load_subscriptions(ws, doc)
     return ws
 
 
@@ -288,7 +450,8 @@ def generate_workspace(
 
     Fits are spread over all values of their field's order (``data_model`` may give custom
     orders, worst first; about 10% unset each); about 10% carry a TIME tag, a third of those
-    wrong; exactly ``round(n * archived)`` are ARCHIVED. Plain dicts and one RNG keep 10,000+
+    wrong; exactly ``round(n * archived)`` are ARCHIVED; the first three active ones have the
+    :func:`default_subscriptions` (ids derived, no RNG drawn). Plain dicts and one RNG keep 10,000+
     Applications well under a second; without options the output is the same as it always was.
     """
     rng = random.Random(seed)
@@ -329,4 +492,4 @@ def generate_workspace(
             {"id": _uuid(rng), "type": "ITComponent", "name": f"Generated Component {i:04d}"}
         )
     doc["factSheets"] = fact_sheets
-    return doc
+    return with_default_subscriptions(doc)

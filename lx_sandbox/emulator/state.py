@@ -1,4 +1,4 @@
-"""In-memory workspace state: fact sheets, tags, tag groups, users and the data model.
+"""In-memory workspace state: fact sheets, tags, tag groups, users, subscriptions, data model.
 
 Everything here is plain data plus indexes. Only the event-loop thread touches it (all HTTP
 handlers are ``async def``), so there are no locks. Fact sheets are indexed by id and kept in
@@ -71,6 +71,17 @@ class User:
     token: str
     technical: bool = True
     role: str = "ADMIN"
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    #: ``ACTIVE`` | ``ARCHIVED`` (the MTM user status).
+    status: str = "ACTIVE"
+
+    @property
+    def display_name(self) -> str:
+        """``First Last`` when both names are known, else the username."""
+        names = [n for n in (self.first_name, self.last_name) if n]
+        return " ".join(names) if names else self.username
 
 
 @dataclass(slots=True)
@@ -122,6 +133,8 @@ class FactSheet:
     updated_at: str = field(default_factory=now_iso)
     external_ids: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: The user who created it (None for seeded fact sheets).
+    created_by: str | None = None
 
     @property
     def external_id(self) -> str | None:
@@ -140,6 +153,33 @@ class Relation:
     attributes: dict[str, Any] = field(default_factory=dict)
     status: str = "ACTIVE"
     rev: int = 0
+
+
+#: Subscription types of a fact-sheet subscription [V3] (SAP docs copy of createSubscription).
+SUBSCRIPTION_TYPES = ("ACCOUNTABLE", "RESPONSIBLE", "OBSERVER")
+
+
+@dataclass(slots=True)
+class SubscriptionRole:
+    """A workspace's subscription role (``allSubscriptionRoles``), bound to one type."""
+
+    id: str
+    name: str
+    subscription_type: str
+    description: str | None = None
+    restrict_to: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FactSheetSubscription:
+    """A user subscribed to a fact sheet; ``role_ids`` map to the comment given with each."""
+
+    id: str
+    fact_sheet_id: str
+    user_id: str
+    type: str
+    role_ids: dict[str, str | None] = field(default_factory=dict)
+    created_at: str = field(default_factory=now_iso)
 
 
 class Workspace:
@@ -177,12 +217,49 @@ class Workspace:
         self.relations: dict[str, Relation] = {}
         self._relation_index: dict[tuple[str, str, str], Relation] = {}
         self._relations_of: dict[str, list[Relation]] = {}
+        self.subscription_roles: dict[str, SubscriptionRole] = {}
+        self.fs_subscriptions: dict[str, FactSheetSubscription] = {}
+        self._subscriptions_of: dict[str, list[FactSheetSubscription]] = {}
 
     # -- users -------------------------------------------------------------------------------
     def add_user(self, user: User) -> None:
         """Register a user and its API token."""
         self.users_by_token[user.token] = user
         self.users_by_id[user.id] = user
+
+    def find_user_by_email(self, email: str) -> User | None:
+        """The workspace user with this e-mail address.
+
+        # ASSUMPTION [U]: e-mail addresses are compared case-insensitively.
+        """
+        wanted = email.casefold()
+        for user in self.users_by_id.values():
+            if user.email is not None and user.email.casefold() == wanted:
+                return user
+        return None
+
+    # -- fact-sheet subscriptions ------------------------------------------------------------
+    def add_subscription_role(self, role: SubscriptionRole) -> SubscriptionRole:
+        """Register a subscription role."""
+        self.subscription_roles[role.id] = role
+        return role
+
+    def add_subscription(self, sub: FactSheetSubscription) -> FactSheetSubscription:
+        """Register a fact-sheet subscription and index it by fact sheet."""
+        self.fs_subscriptions[sub.id] = sub
+        self._subscriptions_of.setdefault(sub.fact_sheet_id, []).append(sub)
+        return sub
+
+    def remove_subscription(self, sub: FactSheetSubscription) -> None:
+        """Forget a fact-sheet subscription."""
+        self.fs_subscriptions.pop(sub.id, None)
+        items = self._subscriptions_of.get(sub.fact_sheet_id)
+        if items is not None and sub in items:
+            items.remove(sub)
+
+    def subscriptions_of(self, fs_id: str) -> list[FactSheetSubscription]:
+        """The subscriptions of one fact sheet, oldest first."""
+        return list(self._subscriptions_of.get(fs_id, ()))
 
     # -- fact sheets -------------------------------------------------------------------------
     @property
@@ -202,6 +279,7 @@ class Workspace:
         status: str = "ACTIVE",
         lx_state: str = "DRAFT",
         rev: int = 0,
+        created_by: str | None = None,
     ) -> FactSheet:
         """Create a fact sheet and index it (appends, so cursors stay stable)."""
         if fs_type not in self.data_model:
@@ -217,6 +295,7 @@ class Workspace:
             lx_state=lx_state,
             fields=dict(fields or {}),
             tag_ids=list(tag_ids),
+            created_by=created_by,
         )
         if fs.id in self.fact_sheets:
             raise ValueError(f"duplicate fact sheet id {fs.id}")

@@ -1,9 +1,13 @@
 """The relay's world: the Integration API world (emulator, source, Azurite, connector timers)
-plus the chat sink, the relay's PULL subscription registered through lx_core, the shipped
+plus the chat sink, the STARTTLS-only SMTP server (with real certificate verification through
+``LX_SMTP_CA_FILE``), the relay's PULL subscription registered through lx_core, the shipped
 notifications.json, and the relay timer called through its registered Blueprint."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,14 +21,20 @@ import requests
 
 from functions.relay import bp as relay_bp
 from lx_core import runtime
-from lx_core.jobs.subscriptions import DEFAULT_FILE, SubscriptionManager
 from lx_core.jobs.sync_state import OutcomeLog, OutcomeRecord
+from lx_core.jobs.webhook_subscriptions import DEFAULT_FILE, SubscriptionManager
 from lx_core.leanix.webhooks import PullBatch
+from lx_core.notify.outbox import Outbox
+from lx_core.notify.relay import RelayReport
+from lx_sandbox.mail import MailServer
 from lx_sandbox.sink import SinkServer
 from tests.e2e.conftest import SyncWorld, open_sync_world
 
 ROOT = Path(__file__).resolve().parents[2]
 RELAY_SUBSCRIPTION = "lx-functions-relay"
+EMAIL_TO = "ea-team@example.com"
+FROM_ADDRESS = "lx-functions@example.com"
+NO_SETTINGS = ["--settings", "/nonexistent/local.settings.json"]
 
 
 @dataclass
@@ -32,10 +42,39 @@ class RelayWorld:
     sync: SyncWorld
     sink: SinkServer
     relay_fn: Any
+    mail: MailServer
 
     def tick(self) -> None:
         """One relay timer invocation, as the Functions host makes it."""
         self.relay_fn(SimpleNamespace(past_due=False))
+
+    def tick_report(self) -> RelayReport:
+        """One tick as the timer runs it (``runtime.relay()``), returning its report."""
+        job = runtime.relay()
+        try:
+            return job.tick()
+        finally:
+            job.close()
+
+    def pending(self, channel: str) -> int:
+        """Items still waiting in the outbox for ``channel``."""
+        store = runtime.state_store()
+        if store is None:
+            raise AssertionError("no state store")
+        return Outbox(store).count_pending(channel)
+
+    def lx(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """``lx ARGS`` in its own process, with this world's settings (and ``env``)."""
+        argv = [str(Path(sys.prefix) / "bin" / "lx"), *NO_SETTINGS, *args]
+        return subprocess.run(  # noqa: S603 - fixed argv, our own CLI
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     def messages(self, kind: str = "slack", channel: str = "ops") -> list[dict[str, Any]]:
         response = requests.get(
@@ -53,6 +92,9 @@ class RelayWorld:
 
     def fault(self, **fault: Any) -> None:
         requests.post(f"{self.sink.url}/_sink/faults", json=fault, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        requests.delete(f"{self.sink.url}/_sink/faults", timeout=10).raise_for_status()
 
     def pull_peek(self) -> PullBatch:
         """What LeanIX would hand the relay next (without committing anything)."""
@@ -79,6 +121,8 @@ class RelayWorld:
                     errors=1 if failed else 0,
                     finished_at=now,
                     failed=failed,
+                    # What run_policy.judge says of a FAILED run with an error.
+                    reasons=["status FAILED", "1 errors (more than 0)"] if failed else [],
                     notify=True,
                 )
             )
@@ -88,11 +132,16 @@ class RelayWorld:
 def open_relay_world(
     connection_string: str, *, env: dict[str, str] | None = None, **sink_options: Any
 ) -> Iterator[RelayWorld]:
-    with SinkServer(**sink_options) as sink:
+    with SinkServer(**sink_options) as sink, MailServer() as mail:
         values = {
             "LX_NOTIFY_SLACK_URL": sink.slack_url("ops"),
             "LX_NOTIFY_TEAMS_URL": sink.teams_url("ops"),
-            "LX_NOTIFY_EMAIL_TO": "ea-team@example.com",
+            "LX_NOTIFY_EMAIL_TO": EMAIL_TO,
+            "LX_SMTP_HOST": mail.host,
+            "LX_SMTP_PORT": str(mail.port),
+            "LX_SMTP_CA_FILE": str(mail.cert_file),
+            "LX_SMTP_FROM_ADDRESS": FROM_ADDRESS,
+            "LX_SMTP_TIMEOUT_SECONDS": "5",
             "LX_RELAY_CHANNEL_BACKOFF_SECONDS": "0",
             "LX_RELAY_PULL_TIMEOUT_SECONDS": "0",
             **(env or {}),
@@ -113,4 +162,4 @@ def open_relay_world(
             app = func.FunctionApp()
             app.register_functions(relay_bp)
             [relay_fn] = [f.get_user_function() for f in app.get_functions()]
-            yield RelayWorld(sync, sink, relay_fn)
+            yield RelayWorld(sync, sink, relay_fn, mail)

@@ -60,6 +60,16 @@ def test_up_prints_urls_and_stops_by_itself() -> None:
     assert result.exit_code == 0, result.output
     assert "LeanIX emulator : http://127.0.0.1:" in result.output
     assert "export LEANIX_HOST=" in result.output
+    # The relay's channels: the sink (as Slack and Teams) and the SMTP server, wired and shown.
+    sink = re.search(r"^chat sink       : (http://127\.0\.0\.1:\d+) ", result.output, re.M)
+    smtp = re.search(r"^SMTP server     : smtp://127\.0\.0\.1:(\d+) ", result.output, re.M)
+    assert sink is not None and smtp is not None, result.output
+    secret = "    # sandbox-only secret"
+    assert f"export LX_NOTIFY_SLACK_URL={sink[1]}/slack/ops{secret}" in result.output
+    assert f"export LX_NOTIFY_TEAMS_URL={sink[1]}/teams/ops{secret}" in result.output
+    assert f"export LX_SMTP_PORT={smtp[1]}\n" in result.output
+    assert "export LX_SMTP_HOST=127.0.0.1\n" in result.output
+    assert "export LX_SMTP_CA_FILE=" in result.output and "lx relay status" in result.output
     assert result.output.rstrip().endswith("stopped")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.indexed_app import indexed_functions
 
 
@@ -16,10 +18,31 @@ def _bindings(name: str) -> list[dict[str, Any]]:
 def test_exactly_the_expected_functions_are_registered() -> None:
     assert set(indexed_functions()) == {
         "time_webhook",
+        "creator_subscription_webhook",
+        "archive_notice_webhook",
+        "subscription_removed_webhook",
         "time_reconcile",
         "time_reconcile_resume",
         "relay",
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "route"),
+    [
+        ("time_webhook", "leanix/time"),
+        ("creator_subscription_webhook", "leanix/creator-subscription"),
+        ("archive_notice_webhook", "leanix/archive-notice"),
+        ("subscription_removed_webhook", "leanix/subscription-removed"),
+    ],
+)
+def test_every_handler_has_a_post_route_behind_a_function_key(name: str, route: str) -> None:
+    trigger = next(b for b in _bindings(name) if b["type"] == "httpTrigger")
+    assert (trigger["route"], trigger["methods"], trigger["authLevel"]) == (
+        route,
+        ["POST"],
+        "FUNCTION",
+    )
 
 
 def test_the_relay_ticks_every_minute_unless_an_app_setting_says_otherwise() -> None:
@@ -53,7 +76,8 @@ def test_time_reconcile_resume_runs_on_its_own_schedule() -> None:
 
 
 def test_importing_the_app_loads_no_leanix_client_code() -> None:
-    """Cold start: lx_core's client (requests, pydantic) is imported lazily, at first call."""
+    """Cold start: lx_core's client (requests, pydantic) is imported lazily, at first call.
+    Indexing reads only the handler specs, a standard-library module (and the error tree)."""
     import subprocess
     import sys
 
@@ -64,4 +88,6 @@ def test_importing_the_app_loads_no_leanix_client_code() -> None:
     out = subprocess.run(  # noqa: S603 - our interpreter, fixed code
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True
     )
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == str(
+        ["lx_core", "lx_core.errors", "lx_core.handlers", "lx_core.handlers.specs"]
+    )

@@ -7,7 +7,7 @@ import pytest
 
 from lx_core.jobs.sync_state import OutcomeLog, OutcomeRecord
 from lx_core.notify.crash import SimulatedCrash
-from lx_core.notify.notices import FactSheetNotice
+from lx_core.notify.notices import FactSheetNotice, IntegrationRunNotice
 from lx_core.notify.outbox import NoticeLog, Outbox
 from lx_core.notify.senders.base import Outgoing, SendResult
 from lx_core.state.lease import Lease
@@ -235,6 +235,34 @@ def test_a_dead_letter_is_not_queued_again_when_its_source_is_read_again() -> No
         relay(store, pull, {"ops": refuse}).tick()
     assert [i for i, _ in Outbox(store).dead_letters()] == ["ops/run-r1"]
     report = relay(store, pull, {"ops": FakeSender()}).tick()  # re-reads the outcome log
-    assert (report.queued, report.duplicates) == (0, 1)
+    assert (report.queued, report.duplicates) == (0, 0)  # the log cursor knows the row
+    again = IntegrationRunNotice(id="run-r1", status="FAILED")
+    assert not Outbox(store).enqueue("ops", again, now=0.0)  # and so does the outbox
     assert report.delivered == 1  # only the one dead-letter report, queued by the third tick
     assert Outbox(store).pending("ops", limit=10) == []
+
+
+def test_re_reading_the_look_back_window_routes_nothing_twice() -> None:
+    store, pull, slack = MemoryStore(), FakePull(), FakeSender()
+    log = OutcomeLog(store)
+    for i in range(20):
+        log.record(
+            OutcomeRecord(
+                connector=f"c{i}",
+                connector_key=f"lx/c{i}/1/inbound/full",
+                attempt="a",
+                run_id=f"r{i}",
+                status="FINISHED",
+                finished_at=1_700_000_000.0 + i,
+                failed=False,
+                notify=True,
+            )
+        )
+    assert relay(store, pull, {"ops": slack}).tick().delivered == 20
+    writes = len(store.writes)
+    report = relay(store, pull, {"ops": slack}).tick()
+    assert (report.queued, report.duplicates, report.delivered) == (0, 0, 0)
+    relay_partition_writes = [
+        w for w in store.writes[writes:] if w[1] == "relay-ops" and w[2] != "c"
+    ]
+    assert relay_partition_writes == []

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from lx_core.decisions.subscriptions import Action, plan_subscriptions
+from lx_core.decisions.webhook_subscriptions import Action, plan_subscriptions
 from lx_core.errors import ConfigurationError
-from lx_core.jobs.subscriptions import DEFAULT_FILE, load_desired
+from lx_core.jobs.webhook_subscriptions import DEFAULT_FILE, load_desired
 
 ENV = {
     "LX_FUNCTIONS_BASE_URL": "https://fn.example.net",
@@ -25,7 +25,8 @@ def desired() -> list[dict[str, Any]]:
 
 
 def test_the_shipped_config_loads_with_placeholders_and_callback_filled() -> None:
-    sub, relay = desired()
+    by_id = {s["identifier"]: s for s in desired()}
+    sub, relay = by_id["lx-functions-time"], by_id["lx-functions-relay"]
     assert sub["identifier"] == "lx-functions-time"
     assert sub["targetUrl"] == "https://fn.example.net/api/leanix/time?code=k1"
     assert sub["authorizationHeader"] == "Bearer s1"
@@ -89,3 +90,41 @@ def test_plan_refuses_ambiguity() -> None:
         plan_subscriptions(want, [{**want[0], "id": "a"}, {**want[0], "id": "b"}])
     with pytest.raises(ConfigurationError, match="twice"):
         plan_subscriptions(want + want, [])
+
+
+def test_the_shipped_config_carries_every_handler_and_only_handlers() -> None:
+    from lx_core.decisions.webhook_coverage import coverage_problems
+    from lx_core.handlers.specs import SPECS
+
+    assert coverage_problems(SPECS, desired()) == []
+
+
+def test_a_handler_without_a_subscription_and_a_subscription_without_a_handler_are_errors() -> None:
+    from lx_core.decisions.webhook_coverage import coverage_problems
+    from lx_core.handlers.specs import SPECS
+
+    subs = [s for s in desired() if s["identifier"] != "lx-functions-archive-notice"]
+    time_sub = next(s for s in subs if s["identifier"] == "lx-functions-time")
+    time_sub["tagSets"] = [["pathfinder", "FACT_SHEET_CREATED"]]
+    stray = {**time_sub, "identifier": "stray", "targetUrl": "https://fn/api/leanix/nothing"}
+    problems = coverage_problems(SPECS, [*subs, stray])
+    assert problems == [
+        "subscription stray targets leanix/nothing, which no handler serves",
+        "handler time (route leanix/time) receives no subscription carrying FACT_SHEET_UPDATED",
+        "handler archive-notice (route leanix/archive-notice) receives no subscription carrying "
+        "FACT_SHEET_ARCHIVED",
+    ]
+
+
+def test_prune_deletes_only_undeclared_subscriptions_with_the_prefix() -> None:
+    from lx_core.decisions.webhook_subscriptions import plan_prune
+
+    want = desired()
+    existing = [
+        {"id": "1", "identifier": "lx-functions-time"},
+        {"id": "2", "identifier": "lx-functions-old-handler"},
+        {"id": "3", "identifier": "other-team-webhook"},
+        {"id": "4"},
+    ]
+    assert [c.existing_id for c in plan_prune(want, existing, prefix="lx-functions-")] == ["2"]
+    assert [c.existing_id for c in plan_prune(want, existing, prefix="")] == ["2", "3", "4"]

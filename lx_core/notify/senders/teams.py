@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from lx_core import assumptions, deadline
 from lx_core.errors import clip
 from lx_core.leanix.retry import parse_retry_after
+from lx_core.notify.render import payload_json
 from lx_core.notify.senders.base import Outgoing, SendResult, classify_status
 
 
@@ -34,8 +35,12 @@ class TeamsSender:
             return SendResult("rejected", detail="no Teams payload")
         timeout = max(0.5, min(self._timeout, deadline.remaining()))
         try:
+            # The exact bytes the card was sized as (requests' json= adds spaces and escapes).
             response = self._session.post(
-                self._url.get_secret_value(), json=message.payload, timeout=timeout
+                self._url.get_secret_value(),
+                data=payload_json(message.payload),
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                timeout=timeout,
             )
         except requests.RequestException as exc:
             return SendResult("retry", detail=f"no answer ({type(exc).__name__})")

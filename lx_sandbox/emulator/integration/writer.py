@@ -64,7 +64,7 @@ class Writer:
 
     def create(self, fs_type: str, name: str) -> FactSheet:
         """A new, not yet announced fact sheet; call :meth:`created` after setting its values."""
-        return self.ws.add_fact_sheet(fs_type=fs_type, name=name)
+        return self.ws.add_fact_sheet(fs_type=fs_type, name=name, created_by=self.user_id)
 
     def created(self, fs: FactSheet) -> None:
         """Announce a fact sheet made by :meth:`create` (FACT_SHEET_CREATED, tag events)."""

@@ -17,7 +17,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lx_core.decisions.subscriptions import Action, SubscriptionChange, plan_subscriptions
+from lx_core.decisions.webhook_subscriptions import (
+    Action,
+    SubscriptionChange,
+    plan_prune,
+    plan_subscriptions,
+)
 from lx_core.errors import ConfigurationError
 from lx_core.leanix.client import LeanIXClient
 from lx_core.leanix.webhooks import Subscription
@@ -106,13 +111,52 @@ class SubscriptionManager:
         return load_desired(path, environ, workspace_id=self._client.claims.workspace_id or "")
 
     def plan(
-        self, desired: list[dict[str, Any]], *, resend_secrets: bool = False
+        self,
+        desired: list[dict[str, Any]],
+        *,
+        resend_secrets: bool = False,
+        prune_prefix: str | None = None,
     ) -> list[SubscriptionChange]:
+        """Creates, updates (drifted fields, event types included) and unchanged ones, by
+        identifier; with ``prune_prefix``, also deletions of undeclared subscriptions whose
+        identifier starts with it."""
         existing = [s.to_api() for s in self._client.webhooks.list_subscriptions()]
-        return plan_subscriptions(desired, existing, resend_secrets=resend_secrets)
+        changes = plan_subscriptions(desired, existing, resend_secrets=resend_secrets)
+        if prune_prefix is not None:
+            changes += plan_prune(desired, existing, prefix=prune_prefix)
+        return changes
+
+    def status(self, desired: list[dict[str, Any]]) -> list[SubscriptionStatus]:
+        """Each declared subscription as LeanIX reports it, with its newest delivery."""
+        webhooks = self._client.webhooks
+        existing = {s.identifier: s for s in webhooks.list_subscriptions() if s.identifier}
+        out: list[SubscriptionStatus] = []
+        for want in desired:
+            ident = str(want.get("identifier"))
+            have = existing.get(ident)
+            if have is None or have.id is None:
+                out.append(SubscriptionStatus(ident, exists=False))
+                continue
+            latest = (
+                webhooks.deliveries(have.id, page=1, size=1) if have.delivery_type == "PUSH" else []
+            )
+            out.append(
+                SubscriptionStatus(
+                    ident,
+                    exists=True,
+                    delivery_type=have.delivery_type,
+                    active=have.active,
+                    last_delivery_status=have.last_delivery_status,
+                    error_count=have.error_count,
+                    first_failed_delivery=have.first_time_delivery_failed,
+                    latest_delivery=latest[0] if latest else None,
+                )
+            )
+        return out
 
     def apply(self, changes: list[SubscriptionChange]) -> list[AppliedChange]:
-        """Create or update what the plan says; unchanged subscriptions cost nothing."""
+        """Create, update or (pruning) delete what the plan says; unchanged subscriptions
+        cost nothing."""
         applied: list[AppliedChange] = []
         webhooks = self._client.webhooks
         for change in changes:
@@ -126,6 +170,35 @@ class SubscriptionManager:
                 merged = {**current, **change.desired, "id": change.existing_id}
                 updated = webhooks.update(Subscription.model_validate(merged))
                 applied.append(AppliedChange(change, updated.id))
+            elif change.action is Action.DELETE:
+                if change.existing_id is None:
+                    raise ValueError(f"delete of {change.identifier} without an existing id")
+                webhooks.delete(change.existing_id)
+                applied.append(AppliedChange(change, change.existing_id))
             else:
                 applied.append(AppliedChange(change, change.existing_id))
         return applied
+
+
+@dataclass(frozen=True)
+class SubscriptionStatus:
+    """How one declared subscription fares in LeanIX (its delivery figures, no secrets)."""
+
+    identifier: str
+    exists: bool
+    delivery_type: str | None = None
+    active: bool | None = None
+    last_delivery_status: int | None = None
+    error_count: int | None = None
+    first_failed_delivery: str | None = None
+    latest_delivery: Mapping[str, Any] | None = None
+
+
+def check_coverage(path: Path, desired: list[dict[str, Any]]) -> None:
+    """ConfigurationError naming ``path`` and every gap between it and the handlers."""
+    from lx_core.decisions.webhook_coverage import coverage_problems
+    from lx_core.handlers.specs import SPECS
+
+    problems = coverage_problems(SPECS, desired)
+    if problems:
+        raise ConfigurationError(f"{path} does not match the handlers: " + "; ".join(problems))

@@ -1,9 +1,11 @@
 """Which webhook subscriptions to create or update so LeanIX matches the config. Pure: no I/O.
 
 Subscriptions are matched by ``identifier``; only subscriptions named in the config are managed,
-everything else in the workspace is left alone. A field is compared only where the config sets
-it, so server-side defaults never show up as drift. A secret the read does not return cannot be
-compared: it is reported as unverifiable and resent only when asked.
+everything else in the workspace is left alone unless pruning is asked for (``plan_prune``:
+only identifiers with the given prefix, so another team's webhooks stay). A field is compared
+only where the config sets it, so server-side defaults never show up as drift. A secret the
+read does not return cannot be compared: it is reported as unverifiable and resent only when
+asked.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     UNCHANGED = "unchanged"
+    DELETE = "delete"
 
 
 @dataclass(frozen=True)
@@ -89,3 +92,21 @@ def plan_subscriptions(
             )
         )
     return changes
+
+
+def plan_prune(
+    desired: Sequence[Mapping[str, Any]],
+    existing: Sequence[Mapping[str, Any]],
+    *,
+    prefix: str,
+) -> list[SubscriptionChange]:
+    """Deletions of workspace subscriptions the config does not name, whose identifier starts
+    with ``prefix`` ("" prunes every undeclared subscription)."""
+    declared = {str(w.get("identifier")) for w in desired}
+    return [
+        SubscriptionChange(str(sub.get("identifier")), Action.DELETE, {}, str(sub.get("id")))
+        for sub in existing
+        if sub.get("id")
+        and str(sub.get("identifier") or "") not in declared
+        and str(sub.get("identifier") or "").startswith(prefix)
+    ]

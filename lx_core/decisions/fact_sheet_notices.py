@@ -1,0 +1,81 @@
+"""The notices the archive and subscription-removed handlers record, built from what the event
+says (ids only) and what LeanIX returned on the re-read. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from lx_core.events import LeanIXEvent
+from lx_core.leanix.fact_sheet_subscriptions import SubscribedFactSheet, Subscriber
+from lx_core.notify.notices import FactSheetNotice, notice_id
+
+
+def _emails(
+    subscribers: Iterable[Subscriber], types: Sequence[str], *, not_user: str | None = None
+) -> tuple[str, ...]:
+    found = [
+        s.email
+        for s in subscribers
+        if s.email and s.type in types and not s.technical and s.user_id != not_user
+    ]
+    return tuple(dict.fromkeys(found))
+
+
+def _event_key(event: LeanIXEvent) -> str:
+    fs = event.fact_sheet.id if event.fact_sheet else "none"
+    return event.event_id or f"{fs}.{event.created_at or 'unknown'}"
+
+
+def archive_notice(
+    event: LeanIXEvent,
+    fact_sheet: SubscribedFactSheet | None,
+    *,
+    actor: str | None,
+    workspace_url: str | None,
+    recipient_types: Sequence[str],
+) -> FactSheetNotice:
+    """What was archived, by whom and when, for its subscribers. The re-read wins over the
+    event for names (it is LeanIX's current state); the event fills what the re-read lacks."""
+    ref = event.fact_sheet
+    return FactSheetNotice(
+        id=notice_id("archived", _event_key(event)),
+        kind="fact_sheet_archived",
+        severity="info",
+        occurred_at=event.created_at,
+        workspace_url=workspace_url,
+        fact_sheet_id=(fact_sheet.id if fact_sheet else None) or (ref.id if ref else None),
+        fact_sheet_name=(fact_sheet.name if fact_sheet else None) or (ref.name if ref else None),
+        fact_sheet_type=(fact_sheet.type if fact_sheet else None) or (ref.type if ref else None),
+        actor=actor,
+        recipients=_emails(fact_sheet.subscribers, recipient_types) if fact_sheet else (),
+    )
+
+
+def subscription_removed_notice(
+    event: LeanIXEvent,
+    fact_sheet: SubscribedFactSheet | None,
+    *,
+    removed_user: str | None,
+    workspace_url: str | None,
+    recipient_types: Sequence[str],
+) -> FactSheetNotice:
+    """Who left which role on which fact sheet, for the fact sheet's remaining accountable
+    people (the removed user excluded, should a re-read still show them)."""
+    ref = event.fact_sheet
+    removed = event.subscription
+    removed_id = removed.user.id if removed and removed.user else None
+    return FactSheetNotice(
+        id=notice_id("unsubscribed", _event_key(event)),
+        kind="subscription_removed",
+        severity="warning",
+        occurred_at=event.created_at,
+        workspace_url=workspace_url,
+        fact_sheet_id=(fact_sheet.id if fact_sheet else None) or (ref.id if ref else None),
+        fact_sheet_name=(fact_sheet.name if fact_sheet else None) or (ref.name if ref else None),
+        fact_sheet_type=(fact_sheet.type if fact_sheet else None) or (ref.type if ref else None),
+        actor=removed_user or removed_id,
+        role=removed.type if removed else None,
+        recipients=_emails(fact_sheet.subscribers, recipient_types, not_user=removed_id)
+        if fact_sheet
+        else (),
+    )
