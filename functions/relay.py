@@ -37,3 +37,4 @@ def relay(timer: func.TimerRequest) -> None:
         job.close()
     level = logging.WARNING if report.errors else logging.INFO
     log.log(level, "relay: %s", report.to_json(), extra=report.log_extra())
+    runtime.prune_handler_state()

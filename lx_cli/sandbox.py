@@ -207,9 +207,10 @@ def demo(
         )
         synced = _integration_demo(stack, timeout)
         relayed = _relay_demo(stack)
+        handled = _handlers_demo(stack, timeout)
         console.print(f"{time.monotonic() - started:.1f} s in all.")
     console.print("Everything the demo started has stopped.")
-    if not ok or summary.failed or not synced or not relayed:
+    if not ok or summary.failed or not synced or not relayed or not handled:
         raise typer.Exit(code=1)
 
 
@@ -327,6 +328,56 @@ def _relay_demo(stack: SandboxStack) -> bool:
     for error in report.errors:
         console.print(f"   [red]{error}[/red]", highlight=False)
     return not report.errors and bool(headlines)
+
+
+_CREATE = """
+mutation ($input: BaseFactSheetInput!) { createFactSheet(input: $input) { factSheet { id } } }
+"""
+
+
+def _handlers_demo(stack: SandboxStack, timeout: float) -> bool:
+    """Step 7: a human creates an Application (the creator-subscription handler subscribes
+    them), then archives it (the archive-notice handler records a notice, and the relay mails
+    it to the team and the subscribers); True if both happened."""
+    from lx_core import runtime
+    from lx_core.leanix.graphql import Patch
+
+    console.print("[bold]7.[/bold] webhook handlers: creator subscription and archive notice")
+    human = stack.human_client()
+    name = "Demo Expense Tracker"
+    created = human.graphql.execute(_CREATE, {"input": {"name": name, "type": "Application"}})
+    fs_id = str(created["createFactSheet"]["factSheet"]["id"])
+    stack.wait_for_deliveries(timeout)
+    fact_sheet = runtime.leanix_client().fact_sheet_subscriptions.fact_sheet(fs_id)
+    subscribers = fact_sheet.subscribers if fact_sheet else ()
+    for sub in subscribers:
+        console.print(
+            f"   {name} created by a human: {sub.email or sub.user_id} subscribed as {sub.type}",
+            highlight=False,
+        )
+    current = human.graphql.get_fact_sheet(fs_id, "rev")
+    human.graphql.update_fact_sheet(
+        fs_id,
+        [Patch(op="add", path="/status", value="ARCHIVED")],
+        rev=current["rev"] if current else None,
+        comment="demo: retired",
+    )
+    stack.wait_for_deliveries(timeout)
+    job = runtime.relay(owner="lx-demo")
+    try:
+        report = job.tick()
+    finally:
+        job.close()
+    mails = [m for m in (stack.mail.messages if stack.mail else []) if name in (m.text or "")]
+    for mail in sorted(mails, key=lambda m: m.rcpt_tos):
+        console.print(
+            f"   e-mail to {', '.join(mail.rcpt_tos)}: {mail.subject}"
+            f"{' (STARTTLS)' if mail.tls else ''}",
+            highlight=False,
+        )
+    for error in report.errors:
+        console.print(f"   [red]{error}[/red]", highlight=False)
+    return bool(subscribers) and len(mails) >= 2 and not report.errors
 
 
 @sandbox_app.command("up")

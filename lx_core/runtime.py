@@ -301,3 +301,28 @@ def dispatch(handler_name: str, event: LeanIXEvent) -> HandlerResult:
         return leanix_client().claims.principal_id
 
     return Dispatcher(handler, store=state_store(), own_user_id=own_user_id).dispatch(event)
+
+
+def prune_handler_state(*, retention_days: int = 7) -> int:
+    """Forget event claims older than ``retention_days`` (a slice per handler per call; LeanIX
+    stops redelivering long before). Called by the relay's timer, the deployment's
+    housekeeping tick; a failure is logged and never stops it."""
+    import time
+
+    from lx_core.errors import LxError
+    from lx_core.handlers.idempotency import EventClaims
+    from lx_core.handlers.specs import SPECS
+
+    store = state_store()
+    if store is None:
+        return 0
+    before = time.time() - retention_days * 86_400
+    deleted = 0
+    for spec in SPECS:
+        if spec.idempotency != "event_id":
+            continue
+        try:
+            deleted += EventClaims(store, spec.name).prune(before=before)
+        except LxError as exc:
+            _log.warning("claims of %s not pruned: %s: %s", spec.name, type(exc).__name__, exc)
+    return deleted

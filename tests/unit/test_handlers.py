@@ -229,3 +229,15 @@ def test_a_removed_subscription_notice_goes_to_the_remaining_accountable_people_
         "CRM",
     )
     assert notice.id == "unsubscribed-e9"
+
+
+def test_done_claims_are_pruned_after_their_retention_and_live_ones_kept() -> None:
+    store, now = MemoryStore(), [1000.0]
+    claims = EventClaims(store, "probe", clock=lambda: now[0])
+    _, old = claims.claim("old")
+    assert old is not None
+    claims.done(old)
+    now[0] += 10
+    claims.claim("working")
+    assert claims.prune(before=now[0]) == 1
+    assert [r.key for r in store.list(claims.partition)] == ["working"]
