@@ -149,7 +149,7 @@ class SubscriptionManager:
                     last_delivery_status=have.last_delivery_status,
                     error_count=have.error_count,
                     first_failed_delivery=have.first_time_delivery_failed,
-                    latest_delivery=latest[0] if latest else None,
+                    latest_delivery=_safe_delivery(latest[0]) if latest else None,
                 )
             )
         return out
@@ -202,3 +202,12 @@ def check_coverage(path: Path, desired: list[dict[str, Any]]) -> None:
     problems = coverage_problems(SPECS, desired)
     if problems:
         raise ConfigurationError(f"{path} does not match the handlers: " + "; ".join(problems))
+
+
+#: Delivery-log fields safe to show: LeanIX's record also holds the request headers (the
+#: webhook secret) and the target URL (the function key).
+_DELIVERY_FIELDS = ("createdAt", "httpStatus", "success", "duration", "eventId", "status")
+
+
+def _safe_delivery(delivery: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: delivery[k] for k in _DELIVERY_FIELDS if k in delivery}
