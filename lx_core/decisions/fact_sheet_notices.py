@@ -21,6 +21,16 @@ def _emails(
     return tuple(dict.fromkeys(found))
 
 
+def _identity(event: LeanIXEvent, fact_sheet: SubscribedFactSheet | None) -> dict[str, str | None]:
+    """Id, name and type: the re-read wins (LeanIX's current state), the event fills gaps."""
+    ref = event.fact_sheet
+    return {
+        "fact_sheet_id": (fact_sheet.id if fact_sheet else None) or (ref.id if ref else None),
+        "fact_sheet_name": (fact_sheet.name if fact_sheet else None) or (ref.name if ref else None),
+        "fact_sheet_type": (fact_sheet.type if fact_sheet else None) or (ref.type if ref else None),
+    }
+
+
 def _event_key(event: LeanIXEvent) -> str:
     fs = event.fact_sheet.id if event.fact_sheet else "none"
     return event.event_id or f"{fs}.{event.created_at or 'unknown'}"
@@ -36,16 +46,13 @@ def archive_notice(
 ) -> FactSheetNotice:
     """What was archived, by whom and when, for its subscribers. The re-read wins over the
     event for names (it is LeanIX's current state); the event fills what the re-read lacks."""
-    ref = event.fact_sheet
     return FactSheetNotice(
         id=notice_id("archived", _event_key(event)),
         kind="fact_sheet_archived",
         severity="info",
         occurred_at=event.created_at,
         workspace_url=workspace_url,
-        fact_sheet_id=(fact_sheet.id if fact_sheet else None) or (ref.id if ref else None),
-        fact_sheet_name=(fact_sheet.name if fact_sheet else None) or (ref.name if ref else None),
-        fact_sheet_type=(fact_sheet.type if fact_sheet else None) or (ref.type if ref else None),
+        **_identity(event, fact_sheet),
         actor=actor,
         recipients=_emails(fact_sheet.subscribers, recipient_types) if fact_sheet else (),
     )
@@ -61,7 +68,6 @@ def subscription_removed_notice(
 ) -> FactSheetNotice:
     """Who left which role on which fact sheet, for the fact sheet's remaining accountable
     people (the removed user excluded, should a re-read still show them)."""
-    ref = event.fact_sheet
     removed = event.subscription
     removed_id = removed.user.id if removed and removed.user else None
     return FactSheetNotice(
@@ -70,9 +76,7 @@ def subscription_removed_notice(
         severity="warning",
         occurred_at=event.created_at,
         workspace_url=workspace_url,
-        fact_sheet_id=(fact_sheet.id if fact_sheet else None) or (ref.id if ref else None),
-        fact_sheet_name=(fact_sheet.name if fact_sheet else None) or (ref.name if ref else None),
-        fact_sheet_type=(fact_sheet.type if fact_sheet else None) or (ref.type if ref else None),
+        **_identity(event, fact_sheet),
         actor=removed_user or removed_id,
         role=removed.type if removed else None,
         recipients=_emails(fact_sheet.subscribers, recipient_types, not_user=removed_id)

@@ -14,8 +14,9 @@ Order is what makes it lose nothing:
    to the dead letters and is reported once to the fallback channel. It never blocks the rest.
 
 Slack, Teams and SMTP take no idempotency key: a tick that dies after a send and before it
-recorded the acceptance sends that one message again. The marking journal (in the channel's
-state row) closes every other window.
+recorded the acceptance sends that one message again (with the same message id). Recording is
+one transaction per message (its rows and the channel's pace together), so a tick that dies
+anywhere else resends nothing.
 """
 
 from __future__ import annotations

@@ -80,12 +80,24 @@ def test_apply_is_idempotent_repairs_drift_and_only_prune_deletes(stack: Sandbox
 def test_status_lists_every_declared_subscription_with_its_delivery_figures(
     stack: SandboxStack,
 ) -> None:
+    # A delivery first, so the latest-delivery record (which LeanIX keeps with the request's
+    # headers and target URL) is there to leak if the report did not filter it.
+    stack.human_client().graphql.execute(
+        "mutation ($i: BaseFactSheetInput!) { createFactSheet(input: $i) { factSheet { id } } }",
+        {"i": {"name": "Status probe", "type": "Application"}},
+    )
+    assert stack.wait_for_deliveries()
     result = runner.invoke(app, [*NO_SETTINGS, "webhooks", "status", "--json"], env=_env(stack))
     assert result.exit_code == 0, result.output
     rows = {r["identifier"]: r for r in json.loads(result.output)}
     assert len(rows) == 5 and all(r["exists"] for r in rows.values())
     assert rows["lx-functions-relay"]["deliveryType"] == "PULL"
+    latest = rows["lx-functions-creator-subscription"]["latestDelivery"]
+    assert latest is not None, "the delivery happened"
+    host = stack.host
+    assert host is not None
     assert "sandbox-webhook-secret" not in result.output  # no secret in the report
+    assert host.function_key not in result.output  # nor the function key of the target URL
 
 
 def test_config_plan_covers_webhooks_and_processors_and_refuses_a_gap(
