@@ -79,9 +79,13 @@ def _global(
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace and clip: an error is one line, however LeanIX worded it."""
+    """Collapse whitespace and clip: an error is one line, however LeanIX worded it. Escaped
+    for rich markup, so a ``[partition/key]`` or ``[pathfinder, ...]`` in it is printed, not
+    swallowed as a style tag."""
+    from rich.markup import escape
+
     flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return escape(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def short_id(fact_sheet_id: str) -> str:

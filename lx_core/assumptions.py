@@ -251,7 +251,8 @@ TEAMS_ACCEPTS_ANY_2XX: Final[bool] = True
 #: ACCOUNTABLE, RESPONSIBLE, OBSERVER, and ``allSubscriptionRoles`` for role ids. [V3] public
 #: clients read ``factSheet.subscriptions.edges.node { id type user { id email displayName
 #: technicalUser } roles { id name } }``. [U]: LeanIX refuses a second subscription of the same
-#: user and type (the handler re-reads first, and takes that refusal as "already subscribed").
+#: user and type (the handler re-reads first, and after a refusal re-reads again: subscribed by
+#: then means "already subscribed", whatever the error says).
 FACT_SHEET_SUBSCRIPTION_FIELDS: Final[tuple[str, ...]] = (
     "id",
     "type",
@@ -262,7 +263,6 @@ FACT_SHEET_SUBSCRIPTION_FIELDS: Final[tuple[str, ...]] = (
     "roles.id",
     "roles.name",
 )
-DUPLICATE_SUBSCRIPTION_MARKERS: Final[tuple[str, ...]] = ("already", "duplicate", "exists")
 
 #: [U]: a workspace user is looked up over MTM REST at this path; 404 means "not a user of this
 #: workspace"; the answer's ``data`` carries ``id``, ``email``, ``userName``, ``firstName``,

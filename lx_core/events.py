@@ -24,12 +24,18 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
+#: LeanIX ids are UUIDs; any id-like token is accepted, but nothing that could be anything else
+#: (a path segment such as ``..``, a query), since ids end up in request paths.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+#: Sequence numbers beyond JSON's safe integers are refused: one would freeze a sequence guard.
+MAX_SEQUENCE = 2**53
+
+
 class FactSheetRef(_Lenient):
     """The fact sheet an event is about (only what routing needs; state is re-read)."""
 
-    # Ids are UUIDs in LeanIX; any id-like token is accepted, but nothing that could be anything
-    # else, so a malformed event is a 400 here rather than an error from LeanIX later.
-    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,100}$")
+    # A malformed id is a 400 here rather than an error from LeanIX later.
+    id: str = Field(pattern=ID_PATTERN)
     type: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
     rev: int | None = None
     name: str | None = Field(default=None, max_length=10_000)
@@ -37,13 +43,13 @@ class FactSheetRef(_Lenient):
 
 
 class UserRef(_Lenient):
-    id: str | None = Field(default=None, max_length=200)
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
 
 
 class SubscriptionRef(_Lenient):
     """A fact-sheet subscription in a SUBSCRIPTION_* payload ([U]: ids and type only)."""
 
-    id: str | None = Field(default=None, max_length=200)
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
     type: str | None = Field(default=None, max_length=50)
     user: UserRef | None = None
 
@@ -53,10 +59,12 @@ class EventPayload(_Lenient):
 
     type: str = Field(min_length=1, max_length=200)
     id: int | str | None = None
-    user_id: str | None = Field(default=None, alias="userId", max_length=200)
+    user_id: str | None = Field(default=None, alias="userId", pattern=ID_PATTERN)
     workspace_id: str | None = Field(default=None, alias="workspaceId", max_length=200)
     created_at: str | None = Field(default=None, alias="createdAt", max_length=100)
-    transaction_sequence_number: int | None = Field(default=None, alias="transactionSequenceNumber")
+    transaction_sequence_number: int | None = Field(
+        default=None, alias="transactionSequenceNumber", ge=0, le=MAX_SEQUENCE
+    )
     fact_sheet: FactSheetRef | None = Field(default=None, alias="factSheet")
     subscription: SubscriptionRef | None = None
 
@@ -67,7 +75,7 @@ class EventEnvelope(_Lenient):
     type: str | None = Field(default=None, max_length=200)
     id: int | str | None = None
     created_at: str | None = Field(default=None, alias="createdAt", max_length=100)
-    user_id: str | None = Field(default=None, alias="userId", max_length=200)
+    user_id: str | None = Field(default=None, alias="userId", pattern=ID_PATTERN)
     workspace_id: str | None = Field(default=None, alias="workspaceId", max_length=200)
     tags: list[str] = Field(default_factory=list)
     payload: EventPayload

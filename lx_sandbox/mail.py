@@ -257,8 +257,11 @@ class MailServer:
         *,
         cert_dir: Path | None = None,
         ready_timeout: float = 5.0,
+        smtputf8: bool = True,
     ) -> None:
         self.host = host
+        #: Offer SMTPUTF8 (non-ASCII mailboxes); off plays a server that cannot carry them.
+        self.smtputf8 = smtputf8
         self.port = port
         self.messages = MessageLog()
         self._faults = _FaultBudget()
@@ -298,6 +301,7 @@ class MailServer:
             require_starttls=True,
             auth_require_tls=True,
             authenticator=_accept_any_login,
+            enable_SMTPUTF8=self.smtputf8,
         )
         try:
             controller.start()

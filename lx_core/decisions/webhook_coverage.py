@@ -27,28 +27,51 @@ def target_route(target_url: str) -> str | None:
 def coverage_problems(
     specs: Sequence[HandlerSpec], subscriptions: Sequence[Mapping[str, Any]]
 ) -> list[str]:
-    """Every gap between the handlers and the PUSH subscriptions, as readable lines."""
+    """Every gap between the handlers and the PUSH subscriptions, as readable lines.
+
+    A tag set matches an event carrying all of its tags, and a subscription matches when any
+    of its sets does; so each tag set a handler declares must appear as a set (not spread
+    over several), on an active subscription that POSTs to the handler's route over https."""
     problems: list[str] = []
     by_route = {spec.route: spec for spec in specs}
-    carried: dict[str, set[str]] = {spec.name: set() for spec in specs}
+    carried: dict[str, set[frozenset[str]]] = {spec.name: set() for spec in specs}
     for sub in subscriptions:
         if sub.get("deliveryType") != "PUSH":
             continue
         ident = sub.get("identifier", "?")
-        route = target_route(str(sub.get("targetUrl") or ""))
+        target = str(sub.get("targetUrl") or "")
+        route = target_route(target)
         spec = by_route.get(route or "")
         if spec is None:
             problems.append(
                 f"subscription {ident} targets {route or 'no /api/ route'}, which no handler serves"
             )
             continue
-        for tag_set in sub.get("tagSets") or ():
-            carried[spec.name].update(str(t) for t in tag_set)
+        unusable = _unusable(sub, target)
+        if unusable:
+            problems.append(f"subscription {ident} for handler {spec.name} {unusable}")
+            continue
+        carried[spec.name].update(
+            frozenset(str(t) for t in tag_set) for tag_set in sub.get("tagSets") or ()
+        )
     for spec in specs:
-        missing = sorted(spec.event_types - carried[spec.name])
+        missing = [ts for ts in spec.tag_sets if frozenset(ts) not in carried[spec.name]]
         if missing:
             problems.append(
                 f"handler {spec.name} (route {spec.route}) receives no subscription carrying "
-                + ", ".join(missing)
+                + ", ".join("[" + ", ".join(ts) + "]" for ts in missing)
             )
     return problems
+
+
+def _unusable(sub: Mapping[str, Any], target: str) -> str | None:
+    """Why a subscription delivers nothing to its route, or None."""
+    if sub.get("active") is False:
+        return "is not active"
+    method = str(sub.get("targetMethod") or "POST").upper()
+    if method != "POST":
+        return f"uses {method}; the handlers answer POST only"
+    parts = urlsplit(target)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "has no http(s) target host"
+    return None

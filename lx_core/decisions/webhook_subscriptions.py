@@ -99,14 +99,26 @@ def plan_prune(
     existing: Sequence[Mapping[str, Any]],
     *,
     prefix: str,
+    workspace_id: str,
 ) -> list[SubscriptionChange]:
-    """Deletions of workspace subscriptions the config does not name, whose identifier starts
-    with ``prefix`` ("" prunes every undeclared subscription)."""
+    """Deletions of this workspace's subscriptions the config does not name, whose identifier
+    starts with ``prefix`` ("" takes every undeclared one). A subscription without an
+    identifier, or of another workspace, is never pruned: nothing says it is ours."""
     declared = {str(w.get("identifier")) for w in desired}
+
+    def prunable(sub: Mapping[str, Any]) -> bool:
+        ident = str(sub.get("identifier") or "")
+        workspace = sub.get("workspaceId")
+        return (
+            bool(sub.get("id"))
+            and bool(ident)
+            and ident not in declared
+            and ident.startswith(prefix)
+            and (workspace is None or workspace == workspace_id)
+        )
+
     return [
         SubscriptionChange(str(sub.get("identifier")), Action.DELETE, {}, str(sub.get("id")))
         for sub in existing
-        if sub.get("id")
-        and str(sub.get("identifier") or "") not in declared
-        and str(sub.get("identifier") or "").startswith(prefix)
+        if prunable(sub)
     ]

@@ -52,6 +52,16 @@ class Handler(ABC):
         """Drop events caused by this app's own technical user (its writes echo back)."""
         return True
 
+    def precheck(self, event: LeanIXEvent) -> str | None:
+        """Why the event needs no work, judged from the payload alone (no LeanIX read, no
+        state), before any claim is taken; None: go on."""
+        return None
+
+    def sequence_subject(self, event: LeanIXEvent) -> str:
+        """What the sequence guard orders events by: the fact sheet, unless two events about
+        one fact sheet can carry independent facts (then they must not drop each other)."""
+        return event.fact_sheet.id if event.fact_sheet else ""
+
     @abstractmethod
     def handle(self, event: LeanIXEvent) -> HandlerResult:
         """Do the work for an event that passed the shared filters."""

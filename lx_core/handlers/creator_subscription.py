@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from lx_core import assumptions
 from lx_core.config import CreatorSubscriptionSettings
 from lx_core.decisions.creator_subscription import already_subscribed, decide_creator
 from lx_core.errors import ConfigurationError, GraphQLError
@@ -43,7 +42,7 @@ class CreatorSubscriptionHandler(Handler):
         for role in self.client.fact_sheet_subscriptions.roles():
             if role.name.casefold() == wanted.casefold():
                 if role.subscription_type not in (None, self.settings.subscription_type):
-                    break
+                    continue  # the same name may exist for another subscription type
                 return (role.id,)
         raise ConfigurationError(
             f"no {self.settings.subscription_type} subscription role named {wanted!r}",
@@ -74,9 +73,11 @@ class CreatorSubscriptionHandler(Handler):
             return HandlerResult("unchanged", fs_id, verdict.reason)
         try:
             self.client.fact_sheet_subscriptions.subscribe(fs_id, creator, kind, self._role_ids())
-        except GraphQLError as exc:
-            text = str(exc).casefold()
-            if any(marker in text for marker in assumptions.DUPLICATE_SUBSCRIPTION_MARKERS):
+        except GraphQLError:
+            # Refused: perhaps a concurrent delivery subscribed them first. Re-read rather
+            # than trust the error's wording.
+            again = self.client.fact_sheet_subscriptions.fact_sheet(fs_id)
+            if again is not None and already_subscribed(creator, again.subscribers, kind):
                 return HandlerResult("unchanged", fs_id, f"the creator is {kind} already")
             raise
         return HandlerResult("changed", fs_id, None, {"subscribed": creator, "type": kind})

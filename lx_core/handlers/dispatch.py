@@ -42,14 +42,13 @@ class Dispatcher:
     def dispatch(self, event: LeanIXEvent) -> HandlerResult:
         spec, handler = self.spec, self.handler
         fs_id = event.fact_sheet.id if event.fact_sheet else ""
-        own = self._own_user_id() if handler.ignore_own_events and event.user_id else None
         reason = filters.ignore_reason(
             spec,
             event,
             fact_sheet_types=handler.fact_sheet_types(),
-            own_user_id=own,
+            own_user_id=self._own_user_id,
             ignore_own_events=handler.ignore_own_events,
-        )
+        ) or handler.precheck(event)
         if reason is not None:
             return HandlerResult("ignored", fs_id, reason)
         claims: EventClaims | None = None
@@ -63,15 +62,17 @@ class Dispatcher:
             else:
                 log.warning("%s: event without an id: handled without de-duplication", spec.name)
         guard = SequenceGuard(self._store(), spec.name) if spec.acts_on_contents else None
+        subject = handler.sequence_subject(event)
+        sequence = event.transaction_sequence_number
         try:
-            if guard is not None and guard.is_stale(fs_id, event.transaction_sequence_number):
+            if guard is not None and guard.is_stale(subject, sequence):
                 result = HandlerResult(
                     "stale", fs_id, "an event newer than this one was applied already"
                 )
             else:
                 result = handler.handle(event)
-                if guard is not None:
-                    guard.applied(fs_id, event.transaction_sequence_number)
+                if guard is not None and result.acted:  # an ignored event orders nothing
+                    guard.applied(subject, sequence)
         except BaseException:
             if claims is not None and claim is not None:
                 claims.give_back(claim)

@@ -3,6 +3,8 @@ fact-sheet type, events caused by this app's own user, and archived fact sheets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lx_core.events import LeanIXEvent
 from lx_core.handlers.specs import HandlerSpec
 
@@ -12,10 +14,11 @@ def ignore_reason(
     event: LeanIXEvent,
     *,
     fact_sheet_types: frozenset[str] | None,
-    own_user_id: str | None,
+    own_user_id: Callable[[], str | None],
     ignore_own_events: bool,
 ) -> str | None:
-    """Why ``event`` needs no work from this handler, or None if it does."""
+    """Why ``event`` needs no work from this handler, or None if it does. ``own_user_id`` is
+    asked last, and only when the event names a user: it may cost a token request."""
     if event.event_type not in spec.event_types:
         return f"event type {event.event_type} is not handled"
     if event.fact_sheet is None:
@@ -23,8 +26,8 @@ def ignore_reason(
     if fact_sheet_types is not None and event.fact_sheet.type not in fact_sheet_types:
         wanted = " or ".join(sorted(fact_sheet_types))
         return f"fact sheet type {event.fact_sheet.type} is not {wanted}"
-    if ignore_own_events and event.user_id and own_user_id and event.user_id == own_user_id:
-        return "event caused by this app's own write"
     if spec.skip_archived and event.fact_sheet.status == "ARCHIVED":
         return "fact sheet is archived"
+    if ignore_own_events and event.user_id and event.user_id == own_user_id():
+        return "event caused by this app's own write"
     return None

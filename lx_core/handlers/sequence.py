@@ -1,6 +1,7 @@
 """The sequence guard: events are not ordered, so a handler that acts on an event's contents
-drops one whose ``transactionSequenceNumber`` is older than the last it applied for that fact
-sheet. The last number per fact sheet is a row in the state store."""
+drops one whose ``transactionSequenceNumber`` is older than the last it applied for the same
+subject: the fact sheet, or what the handler names (``Handler.sequence_subject``). The last
+number per subject is a row in the state store."""
 
 from __future__ import annotations
 
@@ -16,23 +17,23 @@ class SequenceGuard:
         self.store = store
         self.partition = f"handler-seq-{handler}"
 
-    def last(self, fact_sheet_id: str) -> int | None:
-        row = self.store.get(self.partition, event_key(fact_sheet_id))
+    def last(self, subject: str) -> int | None:
+        row = self.store.get(self.partition, event_key(subject))
         value = row.data.get("seq") if row is not None else None
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    def is_stale(self, fact_sheet_id: str, sequence: int | None) -> bool:
+    def is_stale(self, subject: str, sequence: int | None) -> bool:
         """Whether an event numbered ``sequence`` is older than one already applied."""
         if sequence is None:
             return False  # unnumbered events cannot be ordered: they pass
-        last = self.last(fact_sheet_id)
+        last = self.last(subject)
         return last is not None and sequence < last
 
-    def applied(self, fact_sheet_id: str, sequence: int | None) -> None:
+    def applied(self, subject: str, sequence: int | None) -> None:
         """Record ``sequence`` as applied, unless a newer one was recorded meanwhile."""
         if sequence is None:
             return
-        key = event_key(fact_sheet_id)
+        key = event_key(subject)
         for _ in range(_ATTEMPTS):
             row = self.store.get(self.partition, key)
             try:

@@ -1,6 +1,8 @@
 """Record a notice when someone's Responsible or Accountable subscription is removed, for the
 fact sheet's remaining accountable people. It acts on the event's contents (which
-subscription went), so it runs behind the sequence guard; keyed on the event id."""
+subscription went), so it runs behind the sequence guard, ordered per fact sheet and person:
+two people leaving one fact sheet are two facts, and neither drops the other. Keyed on the
+event id."""
 
 from __future__ import annotations
 
@@ -36,14 +38,21 @@ class SubscriptionRemovedHandler(Handler):
     def ignore_own_events(self) -> bool:
         return False  # our own writes never remove subscriptions; a person's removal counts
 
+    def precheck(self, event: LeanIXEvent) -> str | None:
+        kind = event.subscription.type if event.subscription else None
+        if kind not in self.settings.removed_types:
+            return f"a removed {kind or 'unknown'} subscription is not reported"
+        return None
+
+    def sequence_subject(self, event: LeanIXEvent) -> str:
+        removed = event.subscription
+        user_id = removed.user.id if removed and removed.user else None
+        fs_id = event.fact_sheet.id if event.fact_sheet else ""
+        return f"{fs_id}.{user_id or 'unknown'}"
+
     def handle(self, event: LeanIXEvent) -> HandlerResult:
         fs_id = event.fact_sheet.id if event.fact_sheet else ""
         removed = event.subscription
-        kind = removed.type if removed else None
-        if kind not in self.settings.removed_types:
-            return HandlerResult(
-                "ignored", fs_id, f"a removed {kind or 'unknown'} subscription is not reported"
-            )
         ctx = self.context
         user_id = removed.user.id if removed and removed.user else None
         notice = subscription_removed_notice(

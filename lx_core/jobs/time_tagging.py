@@ -204,12 +204,11 @@ class TimeTagger:
         from lx_core.handlers.filters import ignore_reason
         from lx_core.handlers.specs import spec_named
 
-        own = self._settings.ignore_own_events and event.user_id
         return ignore_reason(
             spec_named("time"),
             event,
             fact_sheet_types=frozenset({self._settings.fact_sheet_type}),
-            own_user_id=self._client.claims.principal_id if own else None,
+            own_user_id=lambda: self._client.claims.principal_id,
             ignore_own_events=self._settings.ignore_own_events,
         )
 

@@ -123,7 +123,12 @@ class SubscriptionManager:
         existing = [s.to_api() for s in self._client.webhooks.list_subscriptions()]
         changes = plan_subscriptions(desired, existing, resend_secrets=resend_secrets)
         if prune_prefix is not None:
-            changes += plan_prune(desired, existing, prefix=prune_prefix)
+            changes += plan_prune(
+                desired,
+                existing,
+                prefix=prune_prefix,
+                workspace_id=self._client.claims.workspace_id or "",
+            )
         return changes
 
     def status(self, desired: list[dict[str, Any]]) -> list[SubscriptionStatus]:

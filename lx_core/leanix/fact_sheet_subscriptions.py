@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lx_core.errors import MalformedResponseError
 from lx_core.leanix.graphql import GraphQLClient
 
 SubscriptionType = Literal["ACCOUNTABLE", "RESPONSIBLE", "OBSERVER"]
@@ -89,6 +90,15 @@ def _subscriber(node: dict[str, Any]) -> Subscriber:
     )
 
 
+def _malformed(what: str) -> MalformedResponseError:
+    return MalformedResponseError(
+        f"LeanIX answered but {what} are not in the expected shape",
+        method="POST",
+        path="/services/pathfinder/v1/graphql",
+        status=200,
+    )
+
+
 class FactSheetSubscriptionsClient:
     """Read a fact sheet's subscribers, list the roles, subscribe a user."""
 
@@ -100,25 +110,31 @@ class FactSheetSubscriptionsClient:
         node = self.graphql.execute(_SUBSCRIBERS, {"id": fact_sheet_id}).get("factSheet")
         if not isinstance(node, dict) or not node.get("id"):
             return None
-        edges = (node.get("subscriptions") or {}).get("edges") or ()
-        subscribers = tuple(
-            _subscriber(e["node"]) for e in edges if isinstance(e, dict) and e.get("node")
-        )
-        return SubscribedFactSheet(
-            id=str(node["id"]),
-            name=node.get("name"),
-            type=node.get("type"),
-            status=node.get("status"),
-            subscribers=subscribers,
-        )
+        try:
+            edges = (node.get("subscriptions") or {}).get("edges") or ()
+            subscribers = tuple(
+                _subscriber(e["node"]) for e in edges if isinstance(e, dict) and e.get("node")
+            )
+            return SubscribedFactSheet(
+                id=str(node["id"]),
+                name=node.get("name"),
+                type=node.get("type"),
+                status=node.get("status"),
+                subscribers=subscribers,
+            )
+        except (ValidationError, AttributeError, TypeError):
+            raise _malformed("the fact sheet's subscriptions") from None
 
     def roles(self) -> list[SubscriptionRole]:
-        edges = (self.graphql.execute(_ROLES).get("allSubscriptionRoles") or {}).get("edges")
-        return [
-            SubscriptionRole.model_validate(e["node"])
-            for e in edges or ()
-            if isinstance(e, dict) and isinstance(e.get("node"), dict)
-        ]
+        try:
+            edges = (self.graphql.execute(_ROLES).get("allSubscriptionRoles") or {}).get("edges")
+            return [
+                SubscriptionRole.model_validate(e["node"])
+                for e in edges or ()
+                if isinstance(e, dict) and isinstance(e.get("node"), dict)
+            ]
+        except (ValidationError, AttributeError, TypeError):
+            raise _malformed("the subscription roles") from None
 
     def subscribe(
         self,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lx_core import assumptions
-from lx_core.errors import NotFoundError
-from lx_core.leanix._mapping import json_of
+from lx_core.errors import MalformedResponseError, NotFoundError
+from lx_core.leanix._mapping import json_of, path_only
 from lx_core.leanix.transport import HttpTransport
 
 
@@ -49,4 +49,14 @@ class UsersClient:
             return None
         body = json_of(response)
         data = body.get("data") if isinstance(body, dict) else None
-        return WorkspaceUser.model_validate(data) if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None
+        try:
+            return WorkspaceUser.model_validate(data)
+        except ValidationError:
+            raise MalformedResponseError(
+                "LeanIX answered but the user is not in the expected shape",
+                method="GET",
+                path=path_only(path),
+                status=response.status_code,
+            ) from None

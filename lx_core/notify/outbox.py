@@ -19,15 +19,19 @@ a time (its lease); every replace is still ETag-guarded.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lx_core.errors import StateConflictError
+from lx_core.errors import StateConflictError, StateError, StateUnavailableError
 from lx_core.notify.notices import Notice
-from lx_core.state.base import MAX_TRANSACTION_OPS, Op, Row, StateStore
+from lx_core.state.base import MAX_TRANSACTION_OPS, Op, Row, StateStore, transaction_chunks
+
+log = logging.getLogger(__name__)
 
 DEAD = "relay-dead"
 CURSORS = "relay-cursors"
@@ -82,8 +86,22 @@ class ChannelState(BaseModel):
     last_error: str | None = None
 
 
+#: Look-back keys a log cursor remembers. Each is kept as ``<time>|<digest>`` (33 characters,
+#: about 36 in JSON), so the cursor row stays near 180K characters, under the store's 256K.
+MAX_RECENT_KEYS = 5000
+
+
+def recent_mark(key: str) -> str:
+    """What a log cursor remembers of a key: its time prefix (to age it out of the look-back
+    window) and a 64-bit digest (a log key can be 250 characters; 5,000 of them would not fit
+    one row)."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
+    return f"{key[:15]}|{digest}"
+
+
 class LogCursor(BaseModel):
-    """How far the relay read a log, and the keys it read inside the look-back window."""
+    """How far the relay read a log, and the keys it read inside the look-back window (as
+    ``recent_mark``s, oldest first)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -121,11 +139,13 @@ class Outbox:
     ) -> int:
         partition = channel_partition(channel)
         ops = [op for n in chunk for op in self._queue_ops(channel, n, now, traceparent)]
-        try:
-            self.store.transact(partition, ops)
-            return len(chunk)
-        except StateConflictError:
-            pass
+        parts = transaction_chunks(partition, ops)
+        if len(parts) == 1:  # the usual case: 50 small items, one write
+            try:
+                self.store.transact(partition, ops)
+                return len(chunk)
+            except StateConflictError:
+                pass
         queued = 0
         for notice in chunk:
             with contextlib.suppress(StateConflictError):
@@ -176,15 +196,14 @@ class Outbox:
         state: ChannelState,
     ) -> dict[str, Row]:
         """One accepted message: drop the rows it delivered, record progress on the others
-        (e-mail recipients), and save the channel's pace, in one transaction (chunks of 100
-        for very large messages). The rows written, by key."""
+        (e-mail recipients), and save the channel's pace, in one transaction (several, within
+        the store's limits, for very large messages). The rows written, by key."""
         ops = [Op.delete(r.key, r.etag) for r in done]
         ops += [Op.replace(r.key, d.model_dump(mode="json"), r.etag) for r, d in progressed]
         ops.append(Op.upsert(STATE_KEY, state.model_dump(mode="json")))
         partition = channel_partition(channel)
         written: dict[str, Row] = {}
-        for start in range(0, len(ops), MAX_TRANSACTION_OPS):
-            chunk = ops[start : start + MAX_TRANSACTION_OPS]
+        for chunk in transaction_chunks(partition, ops):
             try:
                 rows = self.store.transact(partition, chunk)
             except StateConflictError:
@@ -194,16 +213,38 @@ class Outbox:
 
     def _settle_one_by_one(self, partition: str, ops: Sequence[Op]) -> list[Row | None]:
         """A row changed under us (it should not, under the lease): settle what still can be,
-        so an accepted message is never sent again for a neighbour's sake."""
+        so an accepted message is never sent again for a neighbour's sake. A progressed row
+        that changed is merged (its recipients served are the union), never overwritten."""
         out: list[Row | None] = []
         for op in ops:
             if op.kind == "delete":
                 self.store.delete(partition, op.key)
                 out.append(None)
             elif op.data is not None:
-                with contextlib.suppress(StateConflictError):
+                try:
                     out.append(self.store.transact(partition, [op])[0])
+                except StateConflictError:
+                    out.append(self._merge_progress(partition, op))
         return out
+
+    def _merge_progress(self, partition: str, op: Op) -> Row | None:
+        current = self.store.get(partition, op.key)
+        if current is None or op.data is None or not op.key.startswith(PENDING):
+            return current
+        try:
+            mine, theirs = OutboxRow.model_validate(op.data), OutboxRow.model_validate(current.data)
+        except ValidationError:
+            return current
+        theirs.delivered_to = [*dict.fromkeys([*theirs.delivered_to, *mine.delivered_to])]
+        try:
+            return self.store.replace(
+                partition, op.key, theirs.model_dump(mode="json"), etag=current.etag
+            )
+        except StateConflictError:
+            log.warning(
+                "relay %s/%s: progress not merged; recipients may get it again", partition, op.key
+            )
+            return None
 
     def update(self, channel: str, row: Row, data: OutboxRow) -> Row:
         """Replace the pending row if nobody changed it since it was read."""
@@ -242,7 +283,14 @@ class Outbox:
         if row is None:
             return False
         dead = DeadRow.model_validate(row.data)
-        fresh = OutboxRow(item=dead.item, channel=channel, enqueued_at=now)
+        # Recipients who had it already keep it: a replay serves only the rest.
+        fresh = OutboxRow(
+            item=dead.item,
+            channel=channel,
+            enqueued_at=now,
+            delivered_to=dead.delivered_to,
+            traceparent=dead.traceparent,
+        )
         self.store.upsert(
             channel_partition(channel), PENDING + item_id, fresh.model_dump(mode="json")
         )
@@ -273,7 +321,16 @@ class Outbox:
             return LogCursor()  # re-read from the start: the outbox drops what it has
 
     def save_log_cursor(self, name: str, cursor: LogCursor) -> None:
-        self.store.upsert(CURSORS, f"log.{name}", cursor.model_dump(mode="json"))
+        """Save the cursor; if the store refuses its look-back memory, save the position
+        alone, so the log still moves on (a re-read then falls back on the ``s.`` rows)."""
+        key = f"log.{name}"
+        try:
+            self.store.upsert(CURSORS, key, cursor.model_dump(mode="json"))
+        except StateUnavailableError:
+            raise
+        except StateError as exc:
+            log.warning("relay cursor %s: look-back memory not saved: %s", name, exc)
+            self.store.upsert(CURSORS, key, {"after": cursor.after, "recent": []})
 
     def cursor(self, name: str) -> str | None:
         row = self.store.get(CURSORS, name)

@@ -40,6 +40,7 @@ from lx_core.leanix.webhooks import PullBatch, Subscription
 from lx_core.notify.crash import CrashPoints
 from lx_core.notify.notices import NOTICE, DeadLetterNotice, Notice, notice_from_event
 from lx_core.notify.outbox import (
+    MAX_RECENT_KEYS,
     NOTICES,
     ChannelState,
     LogCursor,
@@ -47,6 +48,7 @@ from lx_core.notify.outbox import (
     Outbox,
     OutboxRow,
     item_of,
+    recent_mark,
     time_key,
 )
 from lx_core.notify.pace import WindowPacer
@@ -82,9 +84,6 @@ class PullApi(Protocol):
 SenderFactory = Callable[[str, Channel], Sender]
 #: Margin kept free at the end of a tick for the last writes.
 _END_MARGIN = 1.0
-#: Log keys remembered inside the look-back window (beyond it a re-read falls back on the
-#: outbox's own de-duplication).
-_RECENT_KEYS = 5000
 
 
 @dataclass
@@ -92,6 +91,7 @@ class ChannelReport:
     delivered: int = 0
     messages: int = 0
     refused: int = 0
+    deferred: int = 0
     dead_lettered: int = 0
     pending_left: bool = False
     status: str = "idle"
@@ -228,12 +228,17 @@ class Relay:
 
     @staticmethod
     def _guarded(report: RelayReport, what: str, step: Callable[..., None], *args: Any) -> None:
-        """One source's or channel's failure is reported and does not stop the others."""
+        """One source's or channel's failure is reported and does not stop the others. Our own
+        errors are reported with their message; any other only by its type, since its text
+        may quote a URL or a credential."""
         try:
             step(*args)
         except LxError as exc:
             log.warning("relay %s failed: %s: %s", what, type(exc).__name__, exc)
             report.errors.append(f"{what}: {type(exc).__name__}: {clip(str(exc), 200)}")
+        except Exception as exc:  # one broken step must not stop the tick
+            log.error("relay %s failed unexpectedly: %s", what, type(exc).__name__)
+            report.errors.append(f"{what}: {type(exc).__name__}")
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -308,21 +313,23 @@ class Relay:
                 cursor.after, time_key(_key_time(cursor.after) - self.settings.lookback_seconds)
             )
         newest = cursor.after
-        fresh_keys: list[str] = []
+        fresh_marks: list[str] = []
         while not _expired():
             rows = self.store.list(partition, limit=self.settings.page_size, after=after)
-            fresh = [r for r in rows if r.key not in recent]
-            self._queue_all(to_notices(fresh, report), report)
-            fresh_keys.extend(r.key for r in fresh)
+            marked = [(r, recent_mark(r.key)) for r in rows]
+            fresh = [(r, m) for r, m in marked if m not in recent]
+            self._queue_all(to_notices([r for r, _ in fresh], report), report)
+            fresh_marks.extend(m for _, m in fresh)
             if rows:
                 newest = max(newest or "", rows[-1].key)
             if len(rows) < self.settings.page_size:
                 break
             after = rows[-1].key
-        if not fresh_keys:
+        if not fresh_marks:
             return
+        # Marks sort by their time prefix; only those inside the window are kept, newest last.
         window = time_key(_key_time(newest or "") - self.settings.lookback_seconds)
-        kept = sorted(k for k in recent.union(fresh_keys) if k >= window)[-_RECENT_KEYS:]
+        kept = sorted(m for m in recent.union(fresh_marks) if m >= window)[-MAX_RECENT_KEYS:]
         self.outbox.save_log_cursor(name, LogCursor(after=newest, recent=kept))
 
     def _read_outcomes(self, report: RelayReport) -> None:
@@ -416,6 +423,8 @@ class Relay:
                     report.pending_left = True
                     report.detail = _describe(result)
                     return "down"
+                elif result.outcome == "deferred":
+                    self._deferred(name, parts, result, report)
                 else:
                     self._refused(name, [p.item for p in parts], result, report)
 
@@ -552,7 +561,8 @@ class Relay:
         poison (each is sent alone from now on)."""
         reason = _describe(result)
         if len(items) == 1:
-            self._refuse_row(name, items[0].row, items[0].data, reason, report)
+            item = items[0]
+            item.row = self._refuse_row(name, item.row, item.data, reason, report) or item.row
             return
         for item in items:
             item.data.solo = True
@@ -562,21 +572,51 @@ class Relay:
                 continue
         report.pending_left = True
 
+    def _deferred(
+        self, name: str, parts: Sequence[_Part], result: SendResult, report: ChannelReport
+    ) -> None:
+        """ "Not now" for one message: its items wait untouched (no attempt counted, the
+        channel goes on), unless one has waited longer than ``maxDeferredHours``."""
+        reason = _describe(result)
+        report.deferred += 1
+        report.pending_left = True
+        report.detail = reason
+        limit = self.rules.dead_letter.max_deferred_hours
+        for part in parts:
+            item = part.item
+            if self._clock() - item.data.enqueued_at > limit * 3600:
+                item.data.last_error = reason
+                self._dead_letter(
+                    name, item.row, item.data, f"{reason}, for over {limit:g} h", report
+                )
+
     def _refuse_row(
         self, name: str, row: Row, data: OutboxRow, reason: str, report: ChannelReport
-    ) -> None:
+    ) -> Row | None:
+        """Count a refusal against the row: the row as written (its new ETag, so a later
+        settle of the same item in this tick still matches), or None once dead-lettered."""
         data.attempts += 1
         data.last_error = reason
         data.solo = True
         report.refused += 1
         if data.attempts < self.rules.dead_letter.max_attempts:
-            self.outbox.update(name, row, data)
-            return
+            try:
+                return self.outbox.update(name, row, data)
+            except StateConflictError:
+                log.warning("relay %s: %s changed meanwhile; refusal not counted", name, row.key)
+                return None
+        self._dead_letter(name, row, data, reason, report)
+        return None
+
+    def _dead_letter(
+        self, name: str, row: Row, data: OutboxRow, reason: str, report: ChannelReport
+    ) -> None:
+        """Set the row aside and report it once to the fallback channel."""
         self.outbox.dead_letter(name, row, data, now=self._clock(), reason=reason)
         report.dead_lettered += 1
         item_id = item_of(row)
         log.error(
-            "relay %s: %s dead-lettered after %d attempts: %s", name, item_id, data.attempts, reason
+            "relay %s: %s dead-lettered (%d refusals): %s", name, item_id, data.attempts, reason
         )
         if data.item.get("kind") == "dead_letter":
             return  # a report that cannot be delivered is not reported again

@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    model_validator,
+)
 
 from lx_core.errors import DocumentError
 from lx_core.integration.documents import TAG_PREFIX, json_path, read_json, validate
@@ -45,9 +54,36 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _webhook_url(url: SecretStr) -> SecretStr:
+    """An https URL with a host (http only on loopback, for the sandbox). Checked when the
+    file loads, so a bad URL is a named field, not a send that fails every tick. The error
+    never repeats the URL: it is a secret."""
+    from urllib.parse import urlsplit
+
+    raw = url.get_secret_value()
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+    except ValueError:
+        raise ValueError("the webhook URL does not parse") from None
+    if raw != raw.strip() or any(c in raw for c in "\r\n\t "):
+        raise ValueError("the webhook URL holds whitespace")
+    if not host:
+        raise ValueError("the webhook URL has no host")
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
+        raise ValueError("the webhook URL must use https")
+    return url
+
+
+WebhookUrl = Annotated[SecretStr, AfterValidator(_webhook_url)]
+
+
 class SlackChannel(_Strict):
     type: Literal["slack"]
-    url: SecretStr
+    url: WebhookUrl
     rate: tuple[RateWindow, ...] = SLACK_RATE
     #: Items per message: Block Kit allows 50 blocks, one goes to the heading.
     max_items: int = Field(49, alias="maxItems", ge=1, le=49)
@@ -55,7 +91,7 @@ class SlackChannel(_Strict):
 
 class TeamsChannel(_Strict):
     type: Literal["teams"]
-    url: SecretStr
+    url: WebhookUrl
     rate: tuple[RateWindow, ...] = TEAMS_RATE
     max_items: int = Field(40, alias="maxItems", ge=1, le=200)
     #: Payloads over about 28 KB fail with 413 ([V] §8.2); the card is cut below this.
@@ -128,7 +164,10 @@ class Sources(_Strict):
 
 
 class DeadLetter(_Strict):
+    #: Refusals (a channel saying "never this message") before an item is set aside.
     max_attempts: int = Field(5, alias="maxAttempts", ge=1, le=100)
+    #: How long an item may be deferred ("not now" for one recipient) before it is set aside.
+    max_deferred_hours: float = Field(24.0, alias="maxDeferredHours", gt=0, le=720)
     #: Where a dead-lettered item is reported, once.
     fallback_channel: ChannelName | None = Field(None, alias="fallbackChannel")
 

@@ -38,6 +38,9 @@ _BAD_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
 
 #: Most operations in one transaction (Azure's entity group transaction limit).
 MAX_TRANSACTION_OPS = 100
+#: Most row text in one transaction: Azure refuses a batch over 4 MiB, and its JSON escaping of
+#: our (ASCII) row text adds to it, so the bound keeps well under.
+MAX_TRANSACTION_CHARS = 2_500_000
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,8 @@ class Op:
 
 def check_transaction(partition: str, ops: Sequence[Op]) -> None:
     """StateError unless ``ops`` is a transaction every backend can run: 1 to 100 writes in one
-    partition, each row at most once, data where the op needs it."""
+    partition, each row at most once, data where the op needs it, at most
+    ``MAX_TRANSACTION_CHARS`` of row text (``transaction_chunks`` splits writes that way)."""
     check_key(partition, "partition")
     if not 1 <= len(ops) <= MAX_TRANSACTION_OPS:
         raise StateError(
@@ -87,6 +91,35 @@ def check_transaction(partition: str, ops: Sequence[Op]) -> None:
             raise StateError(
                 "replace needs the ETag that was read", partition=partition, key=op.key
             )
+    total = sum(_op_chars(partition, op) for op in ops)
+    if total > MAX_TRANSACTION_CHARS:
+        raise StateError(
+            f"a transaction holds at most {MAX_TRANSACTION_CHARS} characters of rows, not {total}",
+            partition=partition,
+        )
+
+
+def _op_chars(partition: str, op: Op) -> int:
+    return 0 if op.data is None else len(encode_data(op.data, partition, op.key))
+
+
+def transaction_chunks(partition: str, ops: Sequence[Op]) -> list[list[Op]]:
+    """``ops`` split, in order, into transactions within both the count and size limits."""
+    chunks: list[list[Op]] = []
+    current: list[Op] = []
+    size = 0
+    for op in ops:
+        chars = _op_chars(partition, op)
+        if current and (
+            len(current) == MAX_TRANSACTION_OPS or size + chars > MAX_TRANSACTION_CHARS
+        ):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(op)
+        size += chars
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def test_leanix_outage_is_redelivered_until_it_succeeds() -> None:
     Pathfinder outage on after the human's edit and before the function's first real attempt.
     """
     options = StackOptions(
-        emulator={"delivery_backoff_seconds": 1.0, "delivery_max_attempts": 6},
+        emulator={"delivery_backoff_seconds": 0.5, "delivery_max_attempts": 6},
         app_settings={"LEANIX_MAX_RETRIES": "0"},
     )
     with SandboxStack(options) as stack:

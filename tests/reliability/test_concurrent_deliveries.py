@@ -82,7 +82,10 @@ BUSY_FAULTS = {
 }
 SCENARIOS = {
     "clean": ({"latencyMs": 20}, {}),
-    "busy": (BUSY_FAULTS, {"LEANIX_REQUESTS_PER_MINUTE": "600"}),
+    "busy": (
+        BUSY_FAULTS,
+        {"LEANIX_REQUESTS_PER_MINUTE": "1200", "LX_WEBHOOK_DEADLINE_SECONDS": "4"},
+    ),
 }
 
 

@@ -1,7 +1,7 @@
 """The storm scenarios (tests/reliability/storm.py) at CI size, and at full size for `make storm`.
 
-CI size (part of `make test`): 120 human edits on 400 Applications under the storm's faults,
-and 120 edits with a 20 s Pathfinder outage in their middle. Full size (`-m storm`): 1,000 edits
+CI size (part of `make test`): 80 human edits on 300 Applications under the storm's faults,
+and 80 edits with a 12 s Pathfinder outage in their middle. Full size (`-m storm`): 1,000 edits
 on 3,000 Applications, and a 60 s outage. After the reconcile every active Application with both
 fits set must carry exactly its expected TIME tag, the technical user must never have written
 a no-op, and its LeanIX calls must stay within 4 per edit plus 2 per reconcile request (pages
@@ -27,7 +27,7 @@ def check(figures: StormFigures) -> None:
 @pytest.mark.timeout(420)
 def test_storm(azurite: Azurite, storm_figures: list[StormFigures]) -> None:
     figures = run_storm(
-        120, 400, state_connection_string=azurite.connection_string, scenario="storm (CI)"
+        80, 300, state_connection_string=azurite.connection_string, scenario="storm (CI)"
     )
     storm_figures.append(figures)
     check(figures)
@@ -37,12 +37,12 @@ def test_storm(azurite: Azurite, storm_figures: list[StormFigures]) -> None:
 @pytest.mark.timeout(300)
 def test_outage(azurite: Azurite, storm_figures: list[StormFigures]) -> None:
     figures = run_storm(
-        120,
-        400,
-        outage_seconds=20,
+        80,
+        300,
+        outage_seconds=12,
         storm_faults=False,
         state_connection_string=azurite.connection_string,
-        scenario="outage 20 s (CI)",
+        scenario="outage 12 s (CI)",
     )
     storm_figures.append(figures)
     check(figures)

@@ -77,3 +77,24 @@ def test_transactions_no_backend_can_run_are_refused_before_any_write(
     with pytest.raises(StateError):
         store.transact("p", ops)
     assert _keys(store) == []
+
+
+def test_a_transaction_over_the_size_bound_is_refused_whole_and_chunks_fit(
+    store: StateStore,
+) -> None:
+    """Azure refuses a batch over 4 MiB; the bound refuses it first, on every backend, and
+    ``transaction_chunks`` splits writes to fit both limits."""
+    from lx_core.state.base import MAX_TRANSACTION_CHARS, transaction_chunks
+
+    big = {"text": "x" * 200_000}
+    ops = [Op.insert(f"r{i:02}", big) for i in range(20)]  # 4M characters, 20 writes
+    with pytest.raises(StateError, match="at most"):
+        store.transact("p", ops)
+    assert _keys(store) == []
+    chunks = transaction_chunks("p", ops)
+    assert [len(c) for c in chunks] == [12, 8]
+    assert all(
+        sum(len(o.data["text"]) for o in c if o.data) <= MAX_TRANSACTION_CHARS for c in chunks
+    )
+    small = [Op.insert(f"s{i:03}", {"n": i}) for i in range(250)]
+    assert [len(c) for c in transaction_chunks("p", small)] == [100, 100, 50]

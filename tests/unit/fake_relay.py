@@ -97,7 +97,7 @@ def run_event(run_id: str, *, progress: str = "FINISHED", errors: int = 0) -> di
 
 
 def rules(**channels: dict[str, Any]) -> NotificationRules:
-    chans = channels or {"ops": {"type": "slack", "url": "http://sink/slack/ops"}}
+    chans = channels or {"ops": {"type": "slack", "url": "https://sink.example/slack/ops"}}
     return NotificationRules.model_validate(
         {
             "sources": {"pull": [{"subscription": SUBSCRIPTION}]},

@@ -4,10 +4,12 @@ sequence guard, and the creator-subscription decision (pure)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import pytest
 
+from lx_core.config import NoticeHandlerSettings
 from lx_core.decisions.creator_subscription import decide_creator
 from lx_core.errors import ConfigurationError
 from lx_core.events import LeanIXEvent, parse_event
@@ -16,6 +18,7 @@ from lx_core.handlers.dispatch import Dispatcher
 from lx_core.handlers.idempotency import EventClaims, EventInProgressError
 from lx_core.handlers.registry import build_handler, handler_class
 from lx_core.handlers.specs import SPECS, HandlerSpec, spec_named, validate_specs
+from lx_core.handlers.subscription_removed import SubscriptionRemovedHandler
 from lx_core.leanix.fact_sheet_subscriptions import Subscriber
 from lx_core.leanix.users import WorkspaceUser
 from lx_core.state.memory import MemoryStore
@@ -241,3 +244,137 @@ def test_done_claims_are_pruned_after_their_retention_and_live_ones_kept() -> No
     claims.claim("working")
     assert claims.prune(before=now[0]) == 1
     assert [r.key for r in store.list(claims.partition)] == ["working"]
+
+
+def _removal(
+    event_id: str, seq: int, *, removed_user: str, kind: str = "RESPONSIBLE"
+) -> LeanIXEvent:
+    return parse_event(
+        {
+            "id": event_id,
+            "type": "SUBSCRIPTION_DELETED",
+            "userId": removed_user,
+            "payload": {
+                "type": "SubscriptionDeletedEvent",
+                "transactionSequenceNumber": seq,
+                "factSheet": {"id": "fs-1", "type": "Application"},
+                "subscription": {
+                    "id": f"s-{removed_user}",
+                    "type": kind,
+                    "user": {"id": removed_user},
+                },
+            },
+        }
+    )
+
+
+class RecordingRemoved(SubscriptionRemovedHandler):
+    """The subscription-removed handler's own filters and ordering, with its work recorded."""
+
+    def __init__(self) -> None:  # no LeanIX context: handle() below does not read
+        self.settings = NoticeHandlerSettings()
+        self.seen: list[str | None] = []
+
+    def handle(self, event: LeanIXEvent) -> HandlerResult:
+        self.seen.append(event.event_id)
+        return HandlerResult("recorded", "fs-1")
+
+
+def test_two_people_leaving_one_fact_sheet_out_of_order_are_both_reported() -> None:
+    """The subscription-removed guard orders events per fact sheet *and* person."""
+    handler, store = RecordingRemoved(), MemoryStore()
+    d = _dispatcher(handler, store)
+    assert d.dispatch(_removal("e-b", 11, removed_user="bob")).status == "recorded"
+    assert d.dispatch(_removal("e-a", 10, removed_user="ann")).status == "recorded"
+    # Bob's own older event is still stale.
+    assert d.dispatch(_removal("e-b0", 9, removed_user="bob")).status == "stale"
+    assert handler.seen == ["e-b", "e-a"]
+
+
+def test_an_unreported_removal_is_ignored_before_any_claim_and_orders_nothing() -> None:
+    handler, store = RecordingRemoved(), MemoryStore()
+    d = _dispatcher(handler, store)
+    ignored = d.dispatch(_removal("e-o", 50, removed_user="bob", kind="OBSERVER"))
+    assert ignored.status == "ignored" and store.writes == []  # no claim, no sequence row
+    assert d.dispatch(_removal("e-r", 10, removed_user="bob")).status == "recorded"
+
+
+def test_an_ignored_result_does_not_move_the_sequence_guard() -> None:
+    class Skipping(Probe):
+        def handle(self, event: LeanIXEvent) -> HandlerResult:
+            self.seen.append(event.event_id)
+            return HandlerResult("ignored", "fs-1", "nothing to do")
+
+    store = MemoryStore()
+    assert _dispatcher(Skipping(), store).dispatch(_event("e-new", 10)).status == "ignored"
+    probe = Probe()
+    assert _dispatcher(probe, store).dispatch(_event("e-old", 9)).status == "recorded"
+
+
+def test_the_own_user_is_looked_up_only_when_the_cheap_filters_pass() -> None:
+    asked: list[int] = []
+
+    def own() -> str | None:
+        asked.append(1)
+        return "me"
+
+    d = Dispatcher(Probe(), store=MemoryStore(), own_user_id=own)
+    d.dispatch(_event("e1", 1, fs_type="ITComponent"))
+    assert asked == []
+    d.dispatch(_event("e2", 1))
+    assert asked == [1]
+
+
+def test_a_claim_lives_as_long_as_its_owners_deadline_and_says_when_to_come_back() -> None:
+    from lx_core import deadline
+
+    store, now = MemoryStore(), [1000.0]
+    claims = EventClaims(store, "probe", clock=lambda: now[0])
+    with deadline.within(20):
+        assert claims.claim("e1")[0] == "claimed"
+        assert 29 <= claims.lifetime() <= 30  # the deadline plus a 10-second margin
+    now[0] += 25
+    with pytest.raises(EventInProgressError) as busy:
+        claims.claim("e1")
+    assert busy.value.retry_after is not None and 4 <= busy.value.retry_after <= 5
+    now[0] += 6  # a redelivery after the owner's crash, half a minute later, takes it over
+    assert claims.claim("e1")[0] == "claimed"
+
+
+def test_a_lost_race_for_a_claim_is_in_progress_not_an_error() -> None:
+    from lx_core.errors import StateConflictError
+    from lx_core.state.base import Row
+
+    class RacingStore(MemoryStore):
+        def replace(self, partition: str, key: str, data: Mapping[str, Any], *, etag: str) -> Row:
+            raise StateConflictError("lost the race", partition=partition, key=key)
+
+    store, now = RacingStore(), [1000.0]
+    claims = EventClaims(store, "probe", lifetime_seconds=10, clock=lambda: now[0])
+    claims.claim("e1")
+    now[0] += 60
+    with pytest.raises(EventInProgressError):
+        claims.claim("e1")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("userId", "../../admin"),
+        ("userId", "a?b=c"),
+        ("transactionSequenceNumber", 2**60),
+        ("transactionSequenceNumber", -1),
+    ],
+)
+def test_ids_that_could_reach_a_path_and_absurd_sequence_numbers_are_refused(
+    field: str, value: object
+) -> None:
+    from lx_core.errors import EventParseError
+
+    payload: dict[str, object] = {
+        "type": "SubscriptionDeletedEvent",
+        "factSheet": {"id": "fs-1", "type": "Application"},
+        field: value,
+    }
+    with pytest.raises(EventParseError, match=field):
+        parse_event({"id": "e", "type": "SUBSCRIPTION_DELETED", "payload": payload})

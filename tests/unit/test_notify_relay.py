@@ -3,6 +3,8 @@ with an in-memory PULL endpoint and sender (the HTTP versions are in tests/e2e).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lx_core.jobs.sync_state import OutcomeLog, OutcomeRecord
@@ -266,3 +268,116 @@ def test_re_reading_the_look_back_window_routes_nothing_twice() -> None:
         w for w in store.writes[writes:] if w[1] == "relay-ops" and w[2] != "c"
     ]
     assert relay_partition_writes == []
+
+
+def test_a_look_back_window_of_thousands_of_long_keys_still_moves_the_cursor() -> None:
+    """The cursor's look-back memory is capped by size: 6,000 notices with 150-character ids
+    inside one window neither overflow the cursor row nor stall the log."""
+    store, pull, mail = MemoryStore(), FakePull(), FakeSender()
+    log, start = NoticeLog(store), float(int(time.time()) - 120)
+    for i in range(6000):
+        log.record(
+            FactSheetNotice(id=f"archived-{i:05}-" + "x" * 140, kind="fact_sheet_archived"),
+            now=start + i / 100,
+        )
+    channel = {"type": "email", "to": ["ea@example.com"]}
+    first = relay(store, pull, {"ea": mail}, rules_=rules(ea=channel)).tick(budget_seconds=120)
+    assert first.errors == [] and first.queued == 6000
+    cursor = Outbox(store).log_cursor("notices")
+    assert cursor.after is not None and cursor.after.endswith("x" * 140)
+    assert len(cursor.recent) == 5000
+    # The next tick re-reads the window: the newest 5,000 are known by the cursor, the oldest
+    # 1,000 by the outbox's own memory. Nothing is queued twice.
+    again = relay(store, pull, {"ea": mail}, rules_=rules(ea=channel)).tick(budget_seconds=120)
+    assert again.errors == [] and (again.queued, again.duplicates) == (0, 1000)
+
+
+def test_one_recipient_refused_and_another_served_in_one_tick_serves_nobody_twice() -> None:
+    """The refusal rewrites the row (new ETag); the other recipient's settle must still land,
+    or the next tick would mail them again."""
+    store, pull = MemoryStore(), FakePull()
+    refusing = {"a@example.com"}
+
+    def script(message: Outgoing) -> SendResult:
+        if message.recipient in refusing:
+            return SendResult("rejected", status=550)
+        return SendResult("accepted", status=250)
+
+    mail = FakeSender(script=script)
+    NoticeLog(store).record(
+        FactSheetNotice(id="archived-1", kind="fact_sheet_archived"), now=time.time()
+    )
+    channel = {"type": "email", "to": ["a@example.com", "b@example.com"]}
+    rules_ = rules(ea=channel)
+    first = relay(store, pull, {"ea": mail}, rules_=rules_).tick()
+    assert first.errors == [] and first.channels["ea"].refused == 1
+    [row] = Outbox(store).pending("ea", limit=10)
+    assert row.data["delivered_to"] == ["b@example.com"] and row.data["attempts"] == 1
+    refusing.clear()
+    relay(store, pull, {"ea": mail}, rules_=rules_).tick()
+    accepted = [m.recipient for m in mail.sent if m.recipient == "b@example.com"]
+    assert accepted == ["b@example.com"]  # once, not again on the second tick
+    assert Outbox(store).pending("ea", limit=10) == []
+
+
+def test_a_replayed_dead_letter_serves_only_the_recipients_who_lack_it() -> None:
+    store, pull = MemoryStore(), FakePull()
+    refuse_a = FakeSender(
+        script=lambda m: (
+            SendResult("rejected", 550)
+            if m.recipient == "a@example.com"
+            else SendResult("accepted", 250)
+        )
+    )
+    NoticeLog(store).record(
+        FactSheetNotice(id="archived-2", kind="fact_sheet_archived"), now=time.time()
+    )
+    rules_ = rules(ea={"type": "email", "to": ["a@example.com", "b@example.com"]})
+    for _ in range(3):
+        relay(store, pull, {"ea": refuse_a}, rules_=rules_).tick()
+    [(letter, dead)] = Outbox(store).dead_letters()
+    assert letter == "ea/archived-2" and dead.delivered_to == ["b@example.com"]
+    assert Outbox(store).replay("ea", "archived-2", now=time.time())
+    fine = FakeSender()
+    relay(store, pull, {"ea": fine}, rules_=rules_).tick()
+    archived = [m.recipient for m in fine.sent if m.mail and "archived" in m.mail.subject]
+    assert archived == ["a@example.com"]  # b had it before the item died
+
+
+def test_a_channel_failing_unexpectedly_stops_neither_the_tick_nor_leaks_its_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, pull = MemoryStore(), FakePull()
+
+    def broken(_m: Outgoing) -> SendResult:
+        raise ValueError("unknown url type: https://hooks.example/secret-token")
+
+    pull.add(run_event("run-1"))
+    channels = {
+        "a": {"type": "slack", "url": "https://a.example/x"},
+        "b": {"type": "slack", "url": "https://b.example/x"},
+    }
+    good = FakeSender()
+    report = relay(
+        store, pull, {"a": FakeSender(script=broken), "b": good}, rules_=rules(**channels)
+    ).tick()
+    assert report.errors == ["channel a: ValueError"]
+    assert report.channels["b"].delivered == 1 and len(good.sent) == 1
+    assert "secret-token" not in caplog.text
+    assert len(Outbox(store).pending("a", limit=10)) == 1  # kept for the next tick
+
+
+def test_a_deferred_item_waits_uncounted_and_is_set_aside_after_max_deferred_hours() -> None:
+    store, pull = MemoryStore(), FakePull()
+    later = FakeSender(script=lambda _m: SendResult("deferred", 451, "recipient refused for now"))
+    pull.add(run_event("run-1"))
+    for _ in range(10):  # far more ticks than maxAttempts (3): deferral is not refusal
+        report = relay(store, pull, {"ops": later}).tick()
+        assert report.channels["ops"].deferred == 1 and report.channels["ops"].status != "down"
+    [row] = Outbox(store).pending("ops", limit=10)
+    assert row.data["attempts"] == 0 and Outbox(store).dead_letters() == []
+    store.replace("relay-ops", row.key, {**row.data, "enqueued_at": 0.0}, etag=row.etag)
+    report = relay(store, pull, {"ops": later}).tick()
+    assert report.channels["ops"].dead_lettered == 1
+    [(letter, dead)] = Outbox(store).dead_letters()
+    assert letter == "ops/run-run-1" and "for over 24 h" in dead.reason

@@ -62,7 +62,9 @@ def test_the_shipped_file_loads_with_its_placeholders_filled() -> None:
             "enum",
         ),
         (
-            _minimal(channels={"ops": {"type": "slack", "url": "x", "maxItems": 60}}),
+            _minimal(
+                channels={"ops": {"type": "slack", "url": "https://h.example/x", "maxItems": 60}}
+            ),
             "$.channels.ops.maxItems",
             "range",
         ),
@@ -101,3 +103,23 @@ def test_a_placeholder_error_names_the_variable_not_a_value(tmp_path: Path) -> N
     file = _write(tmp_path, _minimal())
     with pytest.raises(DocumentError, match=r"\$\{LX_NOTIFY_SLACK_URL\} has no value"):
         load_rules(file, {})
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://hooks.slack.com/services/T/B/secret", "must use https"),
+        ("http://hooks.slack.com/services/T/B/secret", "must use https"),
+        ("https:///services/T/B/secret", "has no host"),
+        ("https://hooks.slack.com/services/T/B/se cret", "holds whitespace"),
+        ("https://[::1/services/T/B/secret", "does not parse"),
+    ],
+)
+def test_a_bad_webhook_url_is_refused_by_field_without_repeating_it(
+    tmp_path: Path, url: str, problem: str
+) -> None:
+    doc = _minimal(channels={"ops": {"type": "slack", "url": url}})
+    with pytest.raises(DocumentError) as refused:
+        load_rules(_write(tmp_path, doc), {})
+    assert refused.value.path == "$.channels.ops.url" and problem in str(refused.value)
+    assert "secret" not in str(refused.value)

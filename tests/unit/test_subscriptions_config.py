@@ -110,10 +110,38 @@ def test_a_handler_without_a_subscription_and_a_subscription_without_a_handler_a
     problems = coverage_problems(SPECS, [*subs, stray])
     assert problems == [
         "subscription stray targets leanix/nothing, which no handler serves",
-        "handler time (route leanix/time) receives no subscription carrying FACT_SHEET_UPDATED",
+        "handler time (route leanix/time) receives no subscription carrying "
+        "[pathfinder, FACT_SHEET_UPDATED]",
         "handler archive-notice (route leanix/archive-notice) receives no subscription carrying "
-        "FACT_SHEET_ARCHIVED",
+        "[pathfinder, FACT_SHEET_ARCHIVED]",
     ]
+
+
+def test_tag_sets_count_as_sets_and_only_on_a_subscription_that_can_deliver() -> None:
+    """[["pathfinder"], ["FACT_SHEET_ARCHIVED"]] holds both tags but matches other events
+    (either tag alone); an inactive or GET subscription delivers nothing."""
+    from lx_core.decisions.webhook_coverage import coverage_problems
+    from lx_core.handlers.specs import SPECS
+
+    def with_archive(**changes: object) -> list[dict[str, Any]]:
+        subs = desired()
+        archive = next(s for s in subs if s["identifier"] == "lx-functions-archive-notice")
+        archive.update(changes)
+        return subs
+
+    spread = with_archive(tagSets=[["pathfinder"], ["FACT_SHEET_ARCHIVED"]])
+    assert [p for p in coverage_problems(SPECS, spread) if "archive-notice" in p] == [
+        "handler archive-notice (route leanix/archive-notice) receives no subscription carrying "
+        "[pathfinder, FACT_SHEET_ARCHIVED]"
+    ]
+    for changes, why in [
+        ({"active": False}, "is not active"),
+        ({"targetMethod": "GET"}, "uses GET; the handlers answer POST only"),
+    ]:
+        problems = coverage_problems(SPECS, with_archive(**changes))
+        assert (
+            f"subscription lx-functions-archive-notice for handler archive-notice {why}" in problems
+        )
 
 
 def test_prune_deletes_only_undeclared_subscriptions_with_the_prefix() -> None:
@@ -125,6 +153,10 @@ def test_prune_deletes_only_undeclared_subscriptions_with_the_prefix() -> None:
         {"id": "2", "identifier": "lx-functions-old-handler"},
         {"id": "3", "identifier": "other-team-webhook"},
         {"id": "4"},
+        {"id": "5", "identifier": "lx-functions-elsewhere", "workspaceId": "other-ws"},
     ]
-    assert [c.existing_id for c in plan_prune(want, existing, prefix="lx-functions-")] == ["2"]
-    assert [c.existing_id for c in plan_prune(want, existing, prefix="")] == ["2", "3", "4"]
+    pruned = plan_prune(want, existing, prefix="lx-functions-", workspace_id="ws-1")
+    assert [c.existing_id for c in pruned] == ["2"]
+    # "" widens the prefix, never the scope: no identifier-less or other workspace's deletes.
+    pruned = plan_prune(want, existing, prefix="", workspace_id="ws-1")
+    assert [c.existing_id for c in pruned] == ["2", "3"]

@@ -6,11 +6,14 @@ Three outcomes, because the relay acts differently on each:
 * ``retry``: the channel is unavailable (connection failure, timeout, 429, 5xx). Nothing is
   counted against the items; the channel pauses (``retry_after`` if it said so) and the items
   wait in the outbox.
+* ``deferred``: this message cannot go now, but the channel works (an e-mail recipient's
+  server said "later"). Nothing is counted and the channel does not pause; the items wait, and
+  one deferred for longer than ``deadLetter.maxDeferredHours`` is dead-lettered.
 * ``rejected``: the channel refused this message (4xx other than 429). Counted against its
   items; an item refused often enough is dead-lettered.
 
-A sender never raises for a channel's answer and never puts a webhook URL (a secret) into
-``detail``.
+A sender never raises (whatever fails becomes ``retry`` with the exception's type only) and never
+puts a webhook URL (a secret) into ``detail``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, Literal, Protocol
 
 from lx_core.notify.render import Mail
 
-Outcome = Literal["accepted", "retry", "rejected"]
+Outcome = Literal["accepted", "retry", "deferred", "rejected"]
 
 
 @dataclass(frozen=True)

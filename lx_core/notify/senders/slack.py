@@ -21,9 +21,11 @@ from lx_core.leanix.retry import parse_retry_after
 from lx_core.notify.senders.base import Outgoing, SendResult, classify_status
 
 log = logging.getLogger(__name__)
-# slack_sdk logs request URLs at DEBUG: the webhook URL is a secret, so its logger stays quiet.
+# slack_sdk logs request URLs (a secret) and may quote them in its messages: its logger is
+# silenced and kept off the root handlers. Every outcome comes back as a SendResult instead.
 _SDK_LOG = logging.getLogger("lx_core.notify.slack_sdk")
-_SDK_LOG.setLevel(logging.WARNING)
+_SDK_LOG.setLevel(logging.CRITICAL + 1)
+_SDK_LOG.propagate = False
 
 
 def _retry_after(headers: dict[str, Any]) -> float | None:
@@ -91,6 +93,8 @@ class SlackSender:
             response = self._client.send_dict(message.payload)
         except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
             return SendResult("retry", detail=f"no answer ({type(exc).__name__})")
+        except Exception as exc:  # its text may quote the URL (a secret)
+            return SendResult("retry", detail=f"cannot send ({type(exc).__name__})")
         status = response.status_code
         outcome = classify_status(status)
         if outcome == "accepted" and status == 200:

@@ -1,9 +1,13 @@
 """E-mail over SMTP with STARTTLS (or implicit TLS), one message per recipient digest.
 
 The certificate is always verified (``LX_SMTP_CA_FILE`` adds a private CA, as the sandbox's).
-A server that does not offer STARTTLS is a configuration problem, answered ``retry`` so the mail
-waits rather than being dead-lettered, and logged. SMTP 4xx answers are temporary (``retry``),
-5xx answers refuse this message (``rejected``).
+A server that does not offer STARTTLS, or refuses our login, is a problem of the channel:
+answered ``retry``, so the channel pauses and the mail waits rather than being dead-lettered.
+A problem of one recipient is a problem of this message and never pauses the others' mail:
+greylisted or "mailbox busy" (4xx) is ``deferred``; refused (5xx) or an address the server
+cannot carry is ``rejected``, counted against the items for that recipient. Other SMTP 4xx
+answers are temporary for the whole server (``retry``), other 5xx ones refuse this message
+(``rejected``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,14 @@ def build_email(message: Outgoing, settings: SmtpSettings) -> EmailMessage:
     return mail
 
 
+#: Socket operations one message can take, each bounded by the timeout.
+_ROUND_TRIPS = 8
+
+
+class _NoStartTlsError(Exception):
+    """The server does not offer STARTTLS (told apart from SMTPUTF8's SMTPNotSupportedError)."""
+
+
 class SmtpSender:
     """One SMTP relay; a connection per message keeps a tick free of idle-connection faults."""
 
@@ -53,7 +65,10 @@ class SmtpSender:
         client = smtplib.SMTP(s.host or "", s.port, timeout=timeout)
         try:
             client.ehlo()
-            client.starttls(context=_context(s))
+            try:
+                client.starttls(context=_context(s))
+            except smtplib.SMTPNotSupportedError:
+                raise _NoStartTlsError from None
             client.ehlo()
         except BaseException:
             client.close()
@@ -68,7 +83,9 @@ class SmtpSender:
             mail = build_email(message, settings)
         except ValueError as exc:
             return SendResult("rejected", detail=str(exc))
-        timeout = max(0.5, min(settings.timeout_seconds, deadline.remaining()))
+        # The timeout bounds each socket operation, and one message takes up to eight
+        # (connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA): share what the tick has left.
+        timeout = max(0.5, min(settings.timeout_seconds, deadline.remaining() / _ROUND_TRIPS))
         try:
             client = self._connect(timeout)
             try:
@@ -80,15 +97,17 @@ class SmtpSender:
                     client.quit()
                 except (smtplib.SMTPException, OSError):
                     client.close()
-        except smtplib.SMTPNotSupportedError:
+        except _NoStartTlsError:
             return SendResult("retry", detail="the SMTP server does not offer STARTTLS")
+        except smtplib.SMTPNotSupportedError:  # SMTPUTF8 needed for this address, not offered
+            return SendResult("rejected", detail="the SMTP server cannot carry this address")
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            temporary = all(400 <= c < 500 for c in codes)
+            later = bool(codes) and all(400 <= c < 500 for c in codes)
             return SendResult(
-                "retry" if temporary else "rejected",
+                "deferred" if later else "rejected",
                 status=codes[0] if codes else None,
-                detail="recipient refused",
+                detail="recipient refused for now" if later else "recipient refused",
             )
         except smtplib.SMTPAuthenticationError as exc:
             return SendResult("retry", status=exc.smtp_code, detail="SMTP login refused")
@@ -102,6 +121,10 @@ class SmtpSender:
             )
         except (smtplib.SMTPException, OSError) as exc:
             return SendResult("retry", detail=f"no answer ({type(exc).__name__})")
+        except (ValueError, UnicodeError) as exc:  # an address or header smtplib cannot encode
+            return SendResult(
+                "rejected", detail=f"cannot encode the message ({type(exc).__name__})"
+            )
         return SendResult("accepted", status=250)
 
     def close(self) -> None:

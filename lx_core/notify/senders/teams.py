@@ -44,6 +44,8 @@ class TeamsSender:
             )
         except requests.RequestException as exc:
             return SendResult("retry", detail=f"no answer ({type(exc).__name__})")
+        except Exception as exc:  # its text may quote the URL (a secret)
+            return SendResult("retry", detail=f"cannot send ({type(exc).__name__})")
         status = response.status_code
         outcome = classify_status(status)
         body = response.text[:2000]
