@@ -273,10 +273,13 @@ WORKSPACE_USER_PATH: Final[str] = "/services/mtm/v1/workspaces/{workspace}/users
 #: subscription's type from them (``payload.factSheet.id``, ``payload.factSheet.type``,
 #: ``payload.subscription.id``, ``.type``, ``.user.id``) and re-read the rest through GraphQL.
 #: FACT_SHEET_ARCHIVED [V3]: ``payload.factSheet.id``, ``.type``, ``.name`` and the actor's
-#: ``userId``. The payload class names below are [U] except the fact-sheet ones in
-#: PAYLOAD_TYPE_TO_EVENT above.
+#: ``userId``. QUALITY_SEAL_BROKEN [U]: the tag set ``["pathfinder", "QUALITY_SEAL_BROKEN"]`` is
+#: the public automation client's (not in the event list §4.5); its handler reads only
+#: ``payload.factSheet.id``/``.type`` and ``userId`` and re-reads the rest. The payload class
+#: names below are [U] except the fact-sheet ones in PAYLOAD_TYPE_TO_EVENT above.
 SUBSCRIPTION_PAYLOAD_TYPES: Final[dict[str, str]] = {
     "SubscriptionCreatedEvent": "SUBSCRIPTION_CREATED",
     "SubscriptionUpdatedEvent": "SUBSCRIPTION_UPDATED",
     "SubscriptionDeletedEvent": "SUBSCRIPTION_DELETED",
+    "QualitySealBrokenEvent": "QUALITY_SEAL_BROKEN",
 }

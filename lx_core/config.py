@@ -454,7 +454,8 @@ class CreatorSubscriptionSettings(BaseSettings):
 
 
 class NoticeHandlerSettings(BaseSettings):
-    """The archive and subscription-removed notices (env prefix ``LX_NOTICES_``)."""
+    """The archive, quality-seal and subscription-removed notices (env prefix
+    ``LX_NOTICES_``)."""
 
     model_config = SettingsConfigDict(env_prefix="LX_NOTICES_", extra="ignore", frozen=True)
 
@@ -464,6 +465,10 @@ class NoticeHandlerSettings(BaseSettings):
     archive_recipients: tuple[SubscriptionKind, ...] = Field(
         ("ACCOUNTABLE", "RESPONSIBLE", "OBSERVER"),
         description="Which subscribers of an archived fact sheet receive its notice.",
+    )
+    seal_recipients: tuple[SubscriptionKind, ...] = Field(
+        ("RESPONSIBLE", "ACCOUNTABLE"),
+        description="Which subscribers are told that a fact sheet's quality seal broke.",
     )
     removed_types: tuple[SubscriptionKind, ...] = Field(
         ("RESPONSIBLE", "ACCOUNTABLE"),

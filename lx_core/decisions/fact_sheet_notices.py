@@ -1,9 +1,10 @@
-"""The notices the archive and subscription-removed handlers record, built from what the event
-says (ids only) and what LeanIX returned on the re-read. Pure."""
+"""The notices the archive, quality-seal and subscription-removed handlers record, built from
+what the event says (ids only) and what LeanIX returned on the re-read. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from lx_core.events import LeanIXEvent
 from lx_core.leanix.fact_sheet_subscriptions import SubscribedFactSheet, Subscriber
@@ -36,20 +37,26 @@ def _event_key(event: LeanIXEvent) -> str:
     return event.event_id or f"{fs}.{event.created_at or 'unknown'}"
 
 
-def archive_notice(
+#: Notice id prefixes of the fact-sheet changes a notice is recorded for.
+_CHANGE_PREFIX = {"fact_sheet_archived": "archived", "quality_seal_broken": "seal-broken"}
+
+
+def change_notice(
     event: LeanIXEvent,
     fact_sheet: SubscribedFactSheet | None,
     *,
+    kind: Literal["fact_sheet_archived", "quality_seal_broken"],
     actor: str | None,
     workspace_url: str | None,
     recipient_types: Sequence[str],
 ) -> FactSheetNotice:
-    """What was archived, by whom and when, for its subscribers. The re-read wins over the
-    event for names (it is LeanIX's current state); the event fills what the re-read lacks."""
+    """What happened to which fact sheet (archived, its quality seal broken), by whom and
+    when, for its subscribers of ``recipient_types``. The re-read wins over the event for names
+    (it is LeanIX's current state); the event fills what the re-read lacks."""
     return FactSheetNotice(
-        id=notice_id("archived", _event_key(event)),
-        kind="fact_sheet_archived",
-        severity="info",
+        id=notice_id(_CHANGE_PREFIX[kind], _event_key(event)),
+        kind=kind,
+        severity="info" if kind == "fact_sheet_archived" else "warning",
         occurred_at=event.created_at,
         workspace_url=workspace_url,
         **_identity(event, fact_sheet),

@@ -87,6 +87,18 @@ SPECS: tuple[HandlerSpec, ...] = (
         settings="lx_core.config:NoticeHandlerSettings",
     ),
     HandlerSpec(
+        name="quality-seal-notice",
+        function_name="quality_seal_notice_webhook",
+        route="leanix/quality-seal-notice",
+        impl="lx_core.handlers.archive_notice:QualitySealNoticeHandler",
+        event_types=frozenset({"QUALITY_SEAL_BROKEN"}),
+        # [U] the tag set is the public automation client's, not in the event list (§4.5).
+        tag_sets=(("pathfinder", "QUALITY_SEAL_BROKEN"),),
+        subscription="lx-functions-quality-seal-notice",
+        idempotency="event_id",
+        settings="lx_core.config:NoticeHandlerSettings",
+    ),
+    HandlerSpec(
         name="subscription-removed",
         function_name="subscription_removed_webhook",
         route="leanix/subscription-removed",

@@ -37,6 +37,7 @@ PAYLOAD_TYPES = {
     # ASSUMPTION [U] §4.5/4.6: the event names are [V], their payload type names are not.
     "SUBSCRIPTION_CREATED": "SubscriptionCreatedEvent",
     "SUBSCRIPTION_DELETED": "SubscriptionDeletedEvent",
+    "QUALITY_SEAL_BROKEN": "QualitySealBrokenEvent",
 }
 
 

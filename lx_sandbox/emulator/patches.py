@@ -253,6 +253,7 @@ class Mutator:
     def _commit(self, fs: FactSheet, draft: Draft, user_id: str, *, created: bool) -> FactSheet:
         old_tags = list(fs.tag_ids)
         old_status = fs.status
+        old_lx_state = fs.lx_state
         unchanged = (
             draft.name == fs.name
             and draft.description == fs.description
@@ -281,6 +282,7 @@ class Mutator:
             old_tags=old_tags,
             user_id=user_id,
             base_url=self.base_url,
+            old_lx_state=old_lx_state,
         )
         return fs
 
@@ -295,10 +297,12 @@ def emit_fact_sheet_events(
     old_tags: list[str],
     user_id: str,
     base_url: str,
+    old_lx_state: str | None = None,
 ) -> None:
     """Emit the events of one saved change of ``fs`` (shared by GraphQL writes and the
-    Integration API engine): CREATED / ARCHIVED / RECOVERED / UPDATED, then one event per tag
-    added or removed, all under one transaction number."""
+    Integration API engine): CREATED / ARCHIVED / RECOVERED / UPDATED, then QUALITY_SEAL_BROKEN
+    if the change broke an approved seal, then one event per tag added or removed, all under
+    one transaction number."""
     tag_ids = fs.tag_ids
     tx = events.next_transaction()
     names: list[tuple[str, Tag | None]] = []
@@ -312,6 +316,11 @@ def emit_fact_sheet_events(
     else:
         # ASSUMPTION [I] §3.5: any change (tags included) emits FACT_SHEET_UPDATED.
         names.append(("FACT_SHEET_UPDATED", None))
+    # ASSUMPTION [U]: QUALITY_SEAL_BROKEN (a tag set of the public automation client, not in
+    # the event list §4.5) is emitted when lxState goes from APPROVED to BROKEN_QUALITY_SEAL,
+    # with the fact-sheet payload of the other fact-sheet events.
+    if old_lx_state == "APPROVED" and fs.lx_state == "BROKEN_QUALITY_SEAL":
+        names.append(("QUALITY_SEAL_BROKEN", None))
     # ASSUMPTION [I] §4.5: one TAG_ADDED / TAG_REMOVED event per tag, after the main event.
     names += [("FACT_SHEET_TAG_ADDED", ws.tags[t]) for t in tag_ids if t not in old_tags]
     names += [

@@ -166,6 +166,33 @@ def test_an_archived_application_is_announced_by_mail_to_its_subscribers(
     assert again["status"] == "duplicate"
 
 
+def test_a_broken_quality_seal_is_mailed_to_the_responsible_people(stack: SandboxStack) -> None:
+    """APPROVED → BROKEN_QUALITY_SEAL: the emulator emits QUALITY_SEAL_BROKEN, the handler
+    records a notice from a re-read, the relay mails the fact sheet's Responsible creator."""
+    assert stack.mail is not None
+    fs_id = _create(stack, "Quality seal probe")
+    assert stack.wait_for_deliveries()
+    owner = next(s["user"]["email"] for s in _subscribers(stack, fs_id))
+    human = stack.human_client()
+    for state in ("APPROVED", "BROKEN_QUALITY_SEAL"):
+        rev = human.graphql.get_fact_sheet(fs_id, "rev")
+        assert rev is not None
+        human.graphql.update_fact_sheet(
+            fs_id, [Patch(op="replace", path="/lxState", value=state)], rev=rev["rev"]
+        )
+    assert stack.wait_for_deliveries()
+    event = _event(stack, "QUALITY_SEAL_BROKEN", fs_id)
+    assert event["tags"] == ["pathfinder", "QUALITY_SEAL_BROKEN"]
+    stack.mail.messages.clear()
+    report = runtime.relay().tick()
+    assert not report.errors, report.errors
+    mails = stack.mail.wait(2, timeout=15)
+    broken = [m for m in mails if "Quality seal broken: Quality seal probe" in (m.text or "")]
+    assert sorted(r for m in broken for r in m.rcpt_tos) == sorted(["ea-team@example.com", owner])
+    again = _redeliver(stack, "leanix/quality-seal-notice", event)
+    assert again["status"] == "duplicate"
+
+
 def test_a_removed_subscription_is_reported_and_an_older_event_is_dropped(
     stack: SandboxStack,
 ) -> None:

@@ -20,6 +20,7 @@ def test_exactly_the_expected_functions_are_registered() -> None:
         "time_webhook",
         "creator_subscription_webhook",
         "archive_notice_webhook",
+        "quality_seal_notice_webhook",
         "subscription_removed_webhook",
         "time_reconcile",
         "time_reconcile_resume",

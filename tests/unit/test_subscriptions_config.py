@@ -134,10 +134,11 @@ def test_tag_sets_count_as_sets_and_only_on_a_subscription_that_can_deliver() ->
         "handler archive-notice (route leanix/archive-notice) receives no subscription carrying "
         "[pathfinder, FACT_SHEET_ARCHIVED]"
     ]
-    for changes, why in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"active": False}, "is not active"),
         ({"targetMethod": "GET"}, "uses GET; the handlers answer POST only"),
-    ]:
+    ]
+    for changes, why in cases:
         problems = coverage_problems(SPECS, with_archive(**changes))
         assert (
             f"subscription lx-functions-archive-notice for handler archive-notice {why}" in problems
