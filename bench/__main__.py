@@ -23,6 +23,7 @@ from bench import (
     integration,
     memory,
     reconcile,
+    relay,
     report,
     throughput,
 )
@@ -51,6 +52,11 @@ BENCHMARKS = (
         lambda a: integration.measure((a.ldif_items // 10, a.ldif_items)),
         integration.table,
     ),
+    Benchmark(
+        "relay",
+        lambda a: relay.measure(a.relay_items, a.burst, a.relay_backlog),
+        relay.table,
+    ),
 )
 NAMES = [b.name for b in BENCHMARKS]
 
@@ -74,6 +80,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ldif-items", type=int, default=1_000_000, help="largest LDIF for integration (÷10 too)"
     )
     p.add_argument("--cold-runs", type=int, default=15, help="fresh interpreters per import")
+    p.add_argument("--relay-items", type=int, default=2000, help="PULL events for relay overhead")
+    p.add_argument(
+        "--relay-backlog", type=int, default=10_000, help="largest relay backlog (÷10 too)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = p.parse_args(argv)
     wanted = [n for item in args.only for n in item.split(",") if n]
@@ -82,8 +92,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown benchmark(s) {unknown}; choose from {NAMES}")
     if args.apps < 5 or args.events < 2 or args.naive_sample < 0 or args.cold_runs < 1:
         p.error("--apps ≥ 5, --events ≥ 2, --naive-sample ≥ 0, --cold-runs ≥ 1")
-    if args.burst < 1:
-        p.error("--burst ≥ 1")
+    if args.burst < 1 or args.relay_items < 1 or args.relay_backlog < 10:
+        p.error("--burst ≥ 1, --relay-items ≥ 1, --relay-backlog ≥ 10")
     args.only = wanted or NAMES
     return args
 

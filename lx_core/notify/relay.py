@@ -575,7 +575,7 @@ class Relay:
     def _deferred(
         self, name: str, parts: Sequence[_Part], result: SendResult, report: ChannelReport
     ) -> None:
-        """ "Not now" for one message: its items wait untouched (no attempt counted, the
+        """A "not now" for one message: its items wait untouched (no attempt counted, the
         channel goes on), unless one has waited longer than ``maxDeferredHours``."""
         reason = _describe(result)
         report.deferred += 1

@@ -343,17 +343,27 @@ def test_archived_fact_sheet_event_and_graphql_reread(emu_human: Api) -> None:
     assert app["id"] not in {e["node"]["id"] for e in listed["allFactSheets"]["edges"]}
 
 
-def test_breaking_the_quality_seal_is_a_plain_update(emu: Api) -> None:
+def test_breaking_an_approved_quality_seal_emits_quality_seal_broken_after_the_update(
+    emu: Api,
+) -> None:
     app = _app(emu, "Payroll")
-    q = """mutation ($id: ID!) { updateFactSheet(id: $id, patches: [
-             {op: replace, path: "/lxState", value: "BROKEN_QUALITY_SEAL"}]) {
-             factSheet { lxState } } }"""
-    assert emu.data(q, {"id": app["id"]})["updateFactSheet"]["factSheet"]["lxState"] == (
-        "BROKEN_QUALITY_SEAL"
-    )
-    events = _events(emu)
-    assert [e["tags"] for e in events] == [["pathfinder", "FACT_SHEET_UPDATED"]]
-    assert events[0]["payload"]["factSheet"]["lxState"] == "BROKEN_QUALITY_SEAL"
+    q = """mutation ($id: ID!, $state: String!) { updateFactSheet(id: $id, patches: [
+             {op: replace, path: "/lxState", value: $state}]) { factSheet { lxState } } }"""
+    emu.data(q, {"id": app["id"], "state": "DRAFT"})
+    emu.data(q, {"id": app["id"], "state": "BROKEN_QUALITY_SEAL"})  # not approved: no seal
+    emu.data(q, {"id": app["id"], "state": "APPROVED"})
+    before = len(_events(emu))
+    answer = emu.data(q, {"id": app["id"], "state": "BROKEN_QUALITY_SEAL"})
+    assert answer["updateFactSheet"]["factSheet"]["lxState"] == "BROKEN_QUALITY_SEAL"
+    events = _events(emu)[before:]
+    assert [e["tags"] for e in events] == [
+        ["pathfinder", "FACT_SHEET_UPDATED"],
+        ["pathfinder", "QUALITY_SEAL_BROKEN"],
+    ]
+    assert len({e["payload"]["transactionSequenceNumber"] for e in events}) == 1
+    assert events[1]["payload"]["factSheet"]["id"] == app["id"]
+    seals = [e for e in _events(emu) if "QUALITY_SEAL_BROKEN" in e["tags"]]
+    assert len(seals) == 1  # DRAFT → BROKEN broke no approved seal
 
 
 def test_mtm_user_lookup(emu: Api) -> None:
