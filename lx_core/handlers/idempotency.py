@@ -12,6 +12,7 @@ back, so the redelivery does the work.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
 import time
@@ -37,9 +38,17 @@ class EventInProgressError(StateUnavailableError):
 
 
 def event_key(event_id: str) -> str:
-    return _UNSAFE.sub("_", event_id)[:200] or "_"
+    """A row key for an event id. Ids are UUIDs or numbers and stay as they are; anything else
+    is made safe and keeps a digest of the original, so two ids never share a row."""
+    safe = _UNSAFE.sub("_", event_id)
+    if safe == event_id and 0 < len(event_id) <= 200:
+        return event_id
+    digest = hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]
+    return f"{safe[:170]}~{digest}"
 
 
+#: The row keeping where the next prune slice starts ("~" sorts after every event id).
+_PRUNE_CURSOR = "~prune"
 #: Seconds a claim outlives its owner's deadline before another instance may take it over.
 CLAIM_MARGIN_SECONDS = 10.0
 #: A claim's lifetime when no deadline is in scope (a CLI or test call).
@@ -122,9 +131,16 @@ class EventClaims:
             self.store.delete(self.partition, claim.key, etag=claim.etag)
 
     def prune(self, *, before: float, limit: int = 200) -> int:
-        """Forget done claims older than ``before`` (a slice per call)."""
+        """Forget done claims older than ``before``, a slice per call. The slice moves on
+        through the partition (its place kept in a ``~prune`` row), so a front of young claims
+        never hides the old ones behind it."""
+        cursor_row = self.store.get(self.partition, _PRUNE_CURSOR)
+        after = cursor_row.data.get("after") if cursor_row is not None else None
+        rows = self.store.list(
+            self.partition, limit=limit, after=after if isinstance(after, str) else None
+        )
         deleted = 0
-        for row in self.store.list(self.partition, limit=limit):
+        for row in rows:
             at = row.data.get("at")
             if row.data.get("state") == "done" and isinstance(at, int | float) and at < before:
                 try:
@@ -132,6 +148,8 @@ class EventClaims:
                 except StateConflictError:
                     continue
                 deleted += 1
+        next_after = rows[-1].key if len(rows) == limit else ""  # "": start over next time
+        self.store.upsert(self.partition, _PRUNE_CURSOR, {"after": next_after or None})
         return deleted
 
 

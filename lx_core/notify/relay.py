@@ -550,7 +550,12 @@ class Relay:
             self.settings.channel_backoff_max_seconds,
             self.settings.channel_backoff_seconds * 2 ** (state.failures - 1),
         )
-        wait = result.retry_after if result.retry_after is not None else backoff
+        # A channel's own wait is honoured, but never longer than our longest backoff.
+        wait = (
+            min(result.retry_after, self.settings.channel_backoff_max_seconds)
+            if result.retry_after is not None
+            else backoff
+        )
         state.paused_until = self._clock() + wait
         state.last_error = _describe(result)
 

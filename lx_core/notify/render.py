@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -180,13 +181,26 @@ def slack_message(items: Sequence[Rendered]) -> dict[str, Any]:
 CARD_VERSION = "1.4"
 
 
+_CARD_LINK = re.compile(r"([\[\]])")
+
+
+def _card_text(text: str) -> str:
+    """Card text is markdown: a fact sheet named ``[Pay here](https://…)`` must not become a
+    link, so its brackets are escaped (an item's real link is its own action). Other markdown
+    only styles text, and stays."""
+    return _CARD_LINK.sub(r"\\\1", text)
+
+
 def _card_item(item: Rendered) -> dict[str, Any]:
     parts: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": item.headline, "weight": "Bolder", "wrap": True}
+        {"type": "TextBlock", "text": _card_text(item.headline), "weight": "Bolder", "wrap": True}
     ]
     if item.facts:
         parts.append(
-            {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in item.facts]}
+            {
+                "type": "FactSet",
+                "facts": [{"title": _card_text(k), "value": _card_text(v)} for k, v in item.facts],
+            }
         )
     if item.link:
         parts.append(
@@ -201,7 +215,12 @@ def _card_item(item: Rendered) -> dict[str, Any]:
 def teams_message(items: Sequence[Rendered], *, more: int = 0) -> dict[str, Any]:
     """The Workflows envelope ([V] §8.2) around one Adaptive Card holding every item."""
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": summary(items), "size": "Medium", "weight": "Bolder"}
+        {
+            "type": "TextBlock",
+            "text": _card_text(summary(items)),
+            "size": "Medium",
+            "weight": "Bolder",
+        }
     ]
     body.extend(_card_item(item) for item in items)
     if more:

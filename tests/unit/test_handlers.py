@@ -243,7 +243,34 @@ def test_done_claims_are_pruned_after_their_retention_and_live_ones_kept() -> No
     now[0] += 10
     claims.claim("working")
     assert claims.prune(before=now[0]) == 1
-    assert [r.key for r in store.list(claims.partition)] == ["working"]
+    assert [r.key for r in store.list(claims.partition)] == ["working", "~prune"]
+
+
+def test_pruning_moves_on_past_a_front_of_young_claims() -> None:
+    store, now = MemoryStore(), [1000.0]
+    claims = EventClaims(store, "probe", clock=lambda: now[0])
+    for name in ("a-old", "b-old"):
+        _, row = claims.claim(name)
+        assert row is not None
+        claims.done(row)
+    now[0] += 100
+    for name in ("0-young", "1-young"):  # sort before the old ones
+        _, row = claims.claim(name)
+        assert row is not None
+        claims.done(row)
+    pruned = [claims.prune(before=now[0] - 50, limit=2) for _ in range(3)]
+    assert sum(pruned) == 2
+    assert [r.key for r in store.list(claims.partition)] == ["0-young", "1-young", "~prune"]
+
+
+def test_event_ids_that_need_escaping_never_share_a_claim() -> None:
+    from lx_core.handlers.idempotency import event_key
+
+    assert (
+        event_key("8f14e45f-ceea-467f-a0e6-1c9f7b2a1e01") == "8f14e45f-ceea-467f-a0e6-1c9f7b2a1e01"
+    )
+    assert event_key("a/b") != event_key("a_b") and event_key("a/b") != event_key("a?b")
+    assert len(event_key("x" * 500)) <= 200 and event_key("x" * 500) != event_key("x" * 501)
 
 
 def _removal(

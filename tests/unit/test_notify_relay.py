@@ -381,3 +381,28 @@ def test_a_deferred_item_waits_uncounted_and_is_set_aside_after_max_deferred_hou
     assert report.channels["ops"].dead_lettered == 1
     [(letter, dead)] = Outbox(store).dead_letters()
     assert letter == "ops/run-run-1" and "for over 24 h" in dead.reason
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 410])
+def test_a_revoked_webhook_pauses_the_channel_and_keeps_every_item(status: int) -> None:
+    """A webhook that is gone refuses every message: that is the channel's problem, not
+    the items', so nothing is dead-lettered while someone fixes the URL."""
+    store, pull = MemoryStore(), FakePull()
+    from lx_core.notify.senders.base import classify_status
+
+    gone = FakeSender(script=lambda _m: SendResult(classify_status(status), status))
+    for i in range(5):
+        pull.add(run_event(f"run-{i}"))
+    for _ in range(6):  # more ticks than maxAttempts (3)
+        report = relay(store, pull, {"ops": gone}).tick()
+        assert report.channels["ops"].status in ("down", "paused")
+    assert len(Outbox(store).pending("ops", limit=10)) == 5 and Outbox(store).dead_letters() == []
+
+
+def test_a_retry_after_longer_than_the_longest_backoff_is_capped() -> None:
+    store, pull = MemoryStore(), FakePull()
+    slow = FakeSender(script=lambda _m: SendResult("retry", status=429, retry_after=86_400 * 30))
+    pull.add(run_event("run-1"))
+    relay(store, pull, {"ops": slow}, channel_backoff_max_seconds=900).tick()
+    state = Outbox(store).channel_state("ops")
+    assert state.paused_until - time.time() <= 900 + 5

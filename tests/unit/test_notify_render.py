@@ -3,6 +3,7 @@ official adaptivecards parser, run in Node)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -162,3 +163,17 @@ def test_the_pacer_keeps_every_window() -> None:
     assert sent[3] < 1.0 and sent[5] < 2.0 and sent[6] >= 30.0
     resumed = WindowPacer([(1.0, 1)], history=[100.0])
     assert resumed.wait(100.25) == pytest.approx(0.75)
+
+
+def test_a_fact_sheet_name_cannot_become_a_link_in_a_teams_card() -> None:
+    notice = FactSheetNotice(
+        id="a",
+        kind="fact_sheet_archived",
+        fact_sheet_name="[Verify your account](https://evil.example)",
+        workspace_url=WS,
+        fact_sheet_id="fs-1",
+    )
+    card = teams_message([render(notice)])["attachments"][0]["content"]
+    text = json.dumps(card)
+    assert "[Verify your account](" not in text and "\\\\[Verify your account\\\\]" in text
+    assert validate_cards([card]) == [[]]

@@ -59,10 +59,17 @@ class Sender(Protocol):
         """Release connections."""
 
 
+#: Answers that say the webhook itself is gone or refused (revoked, archived channel, wrong
+#: URL), not this message: the channel pauses and keeps its items until someone fixes it,
+#: rather than dead-lettering the whole backlog one refusal at a time.
+CHANNEL_BROKEN = frozenset({401, 403, 404, 410})
+
+
 def classify_status(status: int) -> Outcome:
-    """HTTP status → outcome: 2xx accepted; 408, 429 and 5xx retry; any other 4xx rejected."""
+    """HTTP status → outcome: 2xx accepted; 408, 429, 5xx and a broken webhook (401, 403, 404,
+    410) retry; any other 4xx rejected (this message)."""
     if 200 <= status < 300:
         return "accepted"
-    if status in (408, 425, 429) or status >= 500:
+    if status in (408, 425, 429) or status >= 500 or status in CHANNEL_BROKEN:
         return "retry"
     return "rejected"
