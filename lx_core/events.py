@@ -9,6 +9,7 @@ need are modelled; everything else is ignored, because LeanIX adds fields freely
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
+_EVENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,99}$")
 #: LeanIX ids are UUIDs; any id-like token is accepted, but nothing that could be anything else
 #: (a path segment such as ``..``, a query), since ids end up in request paths.
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
@@ -158,14 +160,21 @@ def parse_event(body: object) -> LeanIXEvent:
             workspace_id = envelope.workspace_id or payload.workspace_id
             event_id = envelope.id
             created_at = envelope.created_at or payload.created_at
+            named = envelope.type or next((t for t in envelope.tags if _EVENT_NAME.match(t)), None)
         else:
             payload = EventPayload.model_validate(data)
             user_id, workspace_id, event_id = payload.user_id, payload.workspace_id, payload.id
             created_at = payload.created_at
+            named = None
     except ValidationError as exc:
         raise EventParseError(_describe(exc)) from None
-    event_type = PAYLOAD_TYPE_TO_EVENT.get(payload.type) or SUBSCRIPTION_PAYLOAD_TYPES.get(
-        payload.type, payload.type
+    # The payload's class name, mapped; else what the envelope calls the event (its type, or
+    # the event-name tag), so an unmapped class name of a wrapped event still routes.
+    event_type = (
+        PAYLOAD_TYPE_TO_EVENT.get(payload.type)
+        or SUBSCRIPTION_PAYLOAD_TYPES.get(payload.type)
+        or (named if named and _EVENT_NAME.match(named) else None)
+        or payload.type
     )
     return LeanIXEvent(
         event_type=event_type,

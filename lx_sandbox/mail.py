@@ -258,10 +258,13 @@ class MailServer:
         cert_dir: Path | None = None,
         ready_timeout: float = 5.0,
         smtputf8: bool = True,
+        auth: bool = True,
     ) -> None:
         self.host = host
         #: Offer SMTPUTF8 (non-ASCII mailboxes); off plays a server that cannot carry them.
         self.smtputf8 = smtputf8
+        #: Offer AUTH after STARTTLS (any credentials pass); off plays a relay without login.
+        self.auth = auth
         self.port = port
         self.messages = MessageLog()
         self._faults = _FaultBudget()
@@ -301,6 +304,8 @@ class MailServer:
             require_starttls=True,
             auth_require_tls=True,
             authenticator=_accept_any_login,
+            # No mechanism left: EHLO advertises no AUTH at all.
+            auth_exclude_mechanism=() if self.auth else ("LOGIN", "PLAIN"),
             enable_SMTPUTF8=self.smtputf8,
         )
         try:

@@ -31,7 +31,8 @@ def coverage_problems(
 
     A tag set matches an event carrying all of its tags, and a subscription matches when any
     of its sets does; so each tag set a handler declares must appear as a set (not spread
-    over several), on an active subscription that POSTs to the handler's route over https."""
+    over several), on an active subscription that POSTs to the handler's route (http or
+    https, with a host)."""
     problems: list[str] = []
     by_route = {spec.route: spec for spec in specs}
     carried: dict[str, set[frozenset[str]]] = {spec.name: set() for spec in specs}

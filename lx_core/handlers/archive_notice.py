@@ -72,5 +72,9 @@ class QualitySealNoticeHandler(_ChangeNoticeHandler):
     spec: ClassVar[HandlerSpec] = spec_named("quality-seal-notice")
     kind = "quality_seal_broken"
 
+    @property
+    def ignore_own_events(self) -> bool:
+        return False  # our writes (TIME tags) can break a seal; that is worth telling, no echo
+
     def recipient_types(self) -> Sequence[str]:
         return self.settings.seal_recipients

@@ -11,9 +11,10 @@ read cursors of the logs, and each channel's pace and pause.
 
 One channel is one partition, so its writes go in transactions: an item's ``s.`` and ``p.``
 rows are written together (an item is queued exactly once, without reading first), and an
-accepted message's rows are settled together with the channel's pace in one write, so a tick
-that dies while marking leaves either all of them pending or none. Only one relay tick runs at
-a time (its lease); every replace is still ETag-guarded.
+accepted message's rows are settled together with the channel's pace in one write (a message
+of more than 99 items in several, in order), so a tick that dies while marking leaves the
+message's items all pending, or none, or (past 99 items) the later part pending. Only one
+relay tick runs at a time (its lease); every replace is still ETag-guarded.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class OutboxRow(BaseModel):
     solo: bool = False
     #: E-mail: recipients who have this item already.
     delivered_to: list[str] = Field(default_factory=list)
+    #: When a recipient first said "not now" (the clock of ``deadLetter.maxDeferredHours``).
+    deferred_since: float | None = None
     #: W3C trace context of the event that caused the item (set by the observability work).
     traceparent: str | None = None
 

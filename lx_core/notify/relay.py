@@ -141,6 +141,8 @@ class _Item:
     data: OutboxRow
     notice: Notice
     rendered: Rendered
+    #: Set aside during this tick: later messages of the page leave it out.
+    dead: bool = False
 
 
 def message_id(channel: str, recipient: str | None, keys: Sequence[str]) -> str:
@@ -508,7 +510,10 @@ class Relay:
                 *solo,
                 *([rest[i] for i in g] for g in pack_by_count(len(rest), channel.max_items)),
             ]
-            for chunk in chunks:
+            for packed in chunks:
+                chunk = [i for i in packed if not i.dead]  # set aside by an earlier message
+                if not chunk:
+                    continue
                 mail = email_message(
                     [i.rendered for i in chunk], subject_prefix=channel.subject_prefix
                 )
@@ -567,7 +572,11 @@ class Relay:
         reason = _describe(result)
         if len(items) == 1:
             item = items[0]
-            item.row = self._refuse_row(name, item.row, item.data, reason, report) or item.row
+            written = self._refuse_row(name, item.row, item.data, reason, report)
+            if written is None:
+                item.dead = True
+            else:
+                item.row = written
             return
         for item in items:
             item.data.solo = True
@@ -587,12 +596,25 @@ class Relay:
         report.pending_left = True
         report.detail = reason
         limit = self.rules.dead_letter.max_deferred_hours
+        now = self._clock()
         for part in parts:
             item = part.item
-            if self._clock() - item.data.enqueued_at > limit * 3600:
-                item.data.last_error = reason
+            if item.dead:
+                continue
+            item.data.last_error = reason
+            if item.data.deferred_since is None:
+                item.data.deferred_since = now  # the clock starts at the first "not now"
+            elif now - item.data.deferred_since > limit * 3600:
+                item.dead = True
                 self._dead_letter(
                     name, item.row, item.data, f"{reason}, for over {limit:g} h", report
+                )
+                continue
+            try:
+                item.row = self.outbox.update(name, item.row, item.data)
+            except StateConflictError:
+                log.warning(
+                    "relay %s: %s changed meanwhile; deferral not noted", name, item.row.key
                 )
 
     def _refuse_row(
@@ -609,7 +631,7 @@ class Relay:
                 return self.outbox.update(name, row, data)
             except StateConflictError:
                 log.warning("relay %s: %s changed meanwhile; refusal not counted", name, row.key)
-                return None
+                return row
         self._dead_letter(name, row, data, reason, report)
         return None
 

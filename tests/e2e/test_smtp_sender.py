@@ -90,3 +90,34 @@ def test_a_server_without_starttls_pauses_the_channel() -> None:
         )
     finally:
         plain.stop()
+
+
+def test_a_login_problem_is_the_channels_and_pauses_it_never_the_mails() -> None:
+    """No AUTH offered while a username is set, or a password smtplib cannot encode: each is
+    a setting to fix, so the mail waits (``retry``) instead of being counted and dead-lettered."""
+    with MailServer(auth=False) as no_login:
+        sender = SmtpSender(
+            SmtpSettings(
+                host=no_login.host,
+                port=no_login.port,
+                ca_file=str(no_login.cert_file),
+                username="relay",
+                password="secret",
+            )
+        )
+        result = sender.send(_message("ea@example.com"))
+        # aiosmtpd then advertises AUTH with no mechanism: smtplib finds none it can use.
+        assert result.outcome == "retry" and result.detail == "no session (SMTPException)"
+    with MailServer() as server:
+        sender = SmtpSender(
+            SmtpSettings(
+                host=server.host,
+                port=server.port,
+                ca_file=str(server.cert_file),
+                username="relay",
+                password="pässwörd",  # smtplib cannot encode it
+            )
+        )
+        result = sender.send(_message("ea@example.com"))
+        assert result.outcome == "retry" and result.detail.startswith("no session (")
+        assert "pässwörd" not in result.detail and len(server.messages) == 0

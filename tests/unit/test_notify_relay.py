@@ -4,13 +4,14 @@ with an in-memory PULL endpoint and sender (the HTTP versions are in tests/e2e).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
 from lx_core.jobs.sync_state import OutcomeLog, OutcomeRecord
 from lx_core.notify.crash import SimulatedCrash
 from lx_core.notify.notices import FactSheetNotice, IntegrationRunNotice
-from lx_core.notify.outbox import NoticeLog, Outbox
+from lx_core.notify.outbox import ChannelState, NoticeLog, Outbox
 from lx_core.notify.senders.base import Outgoing, SendResult
 from lx_core.state.lease import Lease
 from lx_core.state.memory import MemoryStore
@@ -376,7 +377,8 @@ def test_a_deferred_item_waits_uncounted_and_is_set_aside_after_max_deferred_hou
         assert report.channels["ops"].deferred == 1 and report.channels["ops"].status != "down"
     [row] = Outbox(store).pending("ops", limit=10)
     assert row.data["attempts"] == 0 and Outbox(store).dead_letters() == []
-    store.replace("relay-ops", row.key, {**row.data, "enqueued_at": 0.0}, etag=row.etag)
+    assert row.data["deferred_since"] is not None  # the clock runs from the first "not now"
+    store.replace("relay-ops", row.key, {**row.data, "deferred_since": 1.0}, etag=row.etag)
     report = relay(store, pull, {"ops": later}).tick()
     assert report.channels["ops"].dead_lettered == 1
     [(letter, dead)] = Outbox(store).dead_letters()
@@ -406,3 +408,66 @@ def test_a_retry_after_longer_than_the_longest_backoff_is_capped() -> None:
     relay(store, pull, {"ops": slow}, channel_backoff_max_seconds=900).tick()
     state = Outbox(store).channel_state("ops")
     assert state.paused_until - time.time() <= 900 + 5
+
+
+def test_an_old_item_deferred_for_the_first_time_is_not_set_aside() -> None:
+    """The deferral clock starts at the first "not now", not at queueing: mail that waited
+    out a long outage is not dead-lettered by the first greylisting after it."""
+    store, pull = MemoryStore(), FakePull()
+    later = FakeSender(script=lambda _m: SendResult("deferred", 451, "recipient refused for now"))
+    pull.add(run_event("run-1"))
+    relay(store, pull, {"ops": FakeSender(script=lambda _m: SendResult("retry", 503))}).tick()
+    [row] = Outbox(store).pending("ops", limit=10)
+    store.replace("relay-ops", row.key, {**row.data, "enqueued_at": 0.0}, etag=row.etag)
+    Outbox(store).save_channel_state("ops", ChannelState())  # the outage is over
+    report = relay(store, pull, {"ops": later}).tick()
+    assert (report.channels["ops"].deferred, report.channels["ops"].dead_lettered) == (1, 0)
+    assert len(Outbox(store).pending("ops", limit=10)) == 1
+
+
+def test_a_deferral_past_the_limit_sets_the_item_aside_once_and_mails_nobody_else() -> None:
+    store, pull = MemoryStore(), FakePull()
+    NoticeLog(store).record(
+        FactSheetNotice(id="archived-9", kind="fact_sheet_archived"), now=time.time()
+    )
+    rules_ = rules(ea={"type": "email", "to": ["a@example.com", "b@example.com"]})
+    later = FakeSender(script=lambda _m: SendResult("deferred", 451, "recipient refused for now"))
+    relay(store, pull, {"ea": later}, rules_=rules_).tick()  # both deferred: the clock starts
+    [row] = Outbox(store).pending("ea", limit=10)
+    store.replace("relay-ea", row.key, {**row.data, "deferred_since": 1.0}, etag=row.etag)
+    later.sent.clear()
+    report = relay(store, pull, {"ea": later}, rules_=rules_).tick()
+    assert report.channels["ea"].dead_lettered == 1
+    archived = [m for m in later.sent if m.mail and "archived" in m.mail.subject]
+    assert len(archived) == 1  # a@ deferred again and set aside; b@ was not mailed after it
+    assert [i for i, _ in Outbox(store).dead_letters()] == ["ea/archived-9"]
+
+
+def test_a_cursor_whose_look_back_memory_is_refused_still_moves() -> None:
+    from lx_core.errors import StateError
+    from lx_core.notify.outbox import LogCursor
+
+    class Refusing(MemoryStore):
+        def upsert(self, partition: str, key: str, data: Any) -> Any:
+            if data.get("recent"):
+                raise StateError("row data is too large", partition=partition, key=key)
+            return super().upsert(partition, key, data)
+
+    store = Refusing()
+    Outbox(store).save_log_cursor("notices", LogCursor(after="20261203T000000", recent=["x"]))
+    assert Outbox(store).log_cursor("notices") == LogCursor(after="20261203T000000", recent=[])
+
+
+def test_a_settle_that_meets_a_changed_row_merges_the_recipients_served() -> None:
+    from lx_core.notify.outbox import OutboxRow
+
+    store = MemoryStore()
+    outbox = Outbox(store)
+    assert outbox.enqueue("ea", FactSheetNotice(id="n1", kind="fact_sheet_archived"), now=1.0)
+    [row] = outbox.pending("ea", limit=10)
+    other = OutboxRow.model_validate({**row.data, "delivered_to": ["a@example.com"]})
+    outbox.update("ea", row, other)  # someone else served a@ meanwhile: row's ETag is stale
+    mine = OutboxRow.model_validate({**row.data, "delivered_to": ["b@example.com"]})
+    outbox.settle("ea", [], [(row, mine)], ChannelState())
+    [merged] = outbox.pending("ea", limit=10)
+    assert sorted(merged.data["delivered_to"]) == ["a@example.com", "b@example.com"]

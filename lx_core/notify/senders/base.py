@@ -3,14 +3,14 @@
 Three outcomes, because the relay acts differently on each:
 
 * ``accepted``: the channel took the message; its items are marked delivered.
-* ``retry``: the channel is unavailable (connection failure, timeout, 429, 5xx). Nothing is
-  counted against the items; the channel pauses (``retry_after`` if it said so) and the items
-  wait in the outbox.
+* ``retry``: the channel is unavailable (connection failure, timeout, 408, 425, 429, 5xx) or
+  its webhook is gone (401, 403, 404, 410). Nothing is counted against the items; the channel
+  pauses (``retry_after`` if it said so) and the items wait in the outbox.
 * ``deferred``: this message cannot go now, but the channel works (an e-mail recipient's
   server said "later"). Nothing is counted and the channel does not pause; the items wait, and
   one deferred for longer than ``deadLetter.maxDeferredHours`` is dead-lettered.
-* ``rejected``: the channel refused this message (4xx other than 429). Counted against its
-  items; an item refused often enough is dead-lettered.
+* ``rejected``: the channel refused this message (any other 4xx, such as 400 or 413). Counted
+  against its items; an item refused often enough is dead-lettered.
 
 A sender never raises (whatever fails becomes ``retry`` with the exception's type only) and never
 puts a webhook URL (a secret) into ``detail``.

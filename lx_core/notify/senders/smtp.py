@@ -44,8 +44,8 @@ def build_email(message: Outgoing, settings: SmtpSettings) -> EmailMessage:
     return mail
 
 
-#: Socket operations one message can take, each bounded by the timeout.
-_ROUND_TRIPS = 8
+#: The shortest timeout a socket operation gets, however little of the tick is left.
+_MIN_STEP_SECONDS = 5.0
 
 
 class _NoStartTlsError(Exception):
@@ -75,6 +75,30 @@ class SmtpSender:
             raise
         return client
 
+    def _open(self, timeout: float) -> smtplib.SMTP | SendResult:
+        """Connect, STARTTLS and log in; whatever fails here is the channel's problem, so it
+        is always ``retry``: the mail waits and nothing is counted against it."""
+        settings = self._settings
+        client: smtplib.SMTP | None = None
+        try:
+            client = self._connect(timeout)
+            if settings.username and settings.password is not None:
+                client.login(settings.username, settings.password.get_secret_value())
+            return client
+        except _NoStartTlsError:
+            detail, status = "the SMTP server does not offer STARTTLS", None
+        except smtplib.SMTPNotSupportedError:
+            detail, status = "the SMTP server offers no login (AUTH)", None
+        except smtplib.SMTPAuthenticationError as exc:
+            detail, status = "SMTP login refused", exc.smtp_code
+        except smtplib.SMTPResponseException as exc:
+            detail, status = "the SMTP server refused the session", exc.smtp_code
+        except (smtplib.SMTPException, OSError, ValueError, UnicodeError) as exc:
+            detail, status = f"no session ({type(exc).__name__})", None
+        if client is not None:
+            client.close()
+        return SendResult("retry", status=status, detail=detail)
+
     def send(self, message: Outgoing) -> SendResult:
         settings = self._settings
         if not settings.host:
@@ -83,22 +107,27 @@ class SmtpSender:
             mail = build_email(message, settings)
         except ValueError as exc:
             return SendResult("rejected", detail=str(exc))
-        # The timeout bounds each socket operation, and one message takes up to eight
-        # (connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA): share what the tick has left.
-        timeout = max(0.5, min(settings.timeout_seconds, deadline.remaining() / _ROUND_TRIPS))
+        # Each socket operation (connect, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA) gets the
+        # timeout; a third of what the tick has left keeps a slow server from running the
+        # tick far past its lease, and the floor keeps a slow final answer from being cut.
+        timeout = min(settings.timeout_seconds, max(_MIN_STEP_SECONDS, deadline.remaining() / 3))
+        opened = self._open(timeout)
+        if isinstance(opened, SendResult):
+            return opened
         try:
-            client = self._connect(timeout)
+            return self._deliver(opened, mail, message.recipient or "")
+        finally:
             try:
-                if settings.username and settings.password is not None:
-                    client.login(settings.username, settings.password.get_secret_value())
-                client.send_message(mail, to_addrs=[message.recipient or ""])
-            finally:
-                try:
-                    client.quit()
-                except (smtplib.SMTPException, OSError):
-                    client.close()
-        except _NoStartTlsError:
-            return SendResult("retry", detail="the SMTP server does not offer STARTTLS")
+                opened.quit()
+            except (smtplib.SMTPException, OSError):
+                opened.close()
+
+    @staticmethod
+    def _deliver(client: smtplib.SMTP, mail: EmailMessage, recipient: str) -> SendResult:
+        """MAIL, RCPT, DATA: what fails here is this message's problem, unless the server
+        says it is temporary for everyone (a 4xx outside RCPT, no answer)."""
+        try:
+            client.send_message(mail, to_addrs=[recipient])
         except smtplib.SMTPNotSupportedError:  # SMTPUTF8 needed for this address, not offered
             return SendResult("rejected", detail="the SMTP server cannot carry this address")
         except smtplib.SMTPRecipientsRefused as exc:
@@ -109,8 +138,6 @@ class SmtpSender:
                 status=codes[0] if codes else None,
                 detail="recipient refused for now" if later else "recipient refused",
             )
-        except smtplib.SMTPAuthenticationError as exc:
-            return SendResult("retry", status=exc.smtp_code, detail="SMTP login refused")
         except smtplib.SMTPResponseException as exc:
             raw = exc.smtp_error
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
