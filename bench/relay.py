@@ -289,7 +289,11 @@ def _memory(backlog: int) -> int:
         {
             "sources": {"outcomes": False, "notices": False},
             "channels": {
-                "bench": {"type": "slack", "url": "https://unused.example", "rate": [[1, 1_000_000]]}
+                "bench": {
+                    "type": "slack",
+                    "url": "https://unused.example",
+                    "rate": [[1, 1_000_000]],
+                }
             },
             "routes": [{"channels": ["bench"]}],
         }

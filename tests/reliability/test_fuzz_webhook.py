@@ -293,6 +293,8 @@ def send(t: Target, a: Attempt) -> requests.Response:
 # -- the property --------------------------------------------------------------------------------
 
 
+# About 30 examples a second on 2 cores (three HTTP calls each): the limit grows with the size.
+@pytest.mark.timeout(max(120, EXAMPLES // 10))
 @settings(settings.get_profile(PROFILE))
 @given(data=st.data())
 def test_webhook_survives_hostile_requests(
