@@ -28,9 +28,15 @@ def mail(server: MailServer) -> MailServer:
     return server
 
 
-def _sender(mail: MailServer) -> SmtpSender:
+def _sender(mail: MailServer, **settings: str) -> SmtpSender:
     return SmtpSender(
-        SmtpSettings(host=mail.host, port=mail.port, ca_file=str(mail.cert_file), timeout_seconds=5)
+        SmtpSettings(
+            host=mail.host,
+            port=mail.port,
+            ca_file=str(mail.cert_file),
+            timeout_seconds=5,
+            **settings,  # type: ignore[arg-type]  # username/password, typed as str here
+        )
     )
 
 
@@ -96,28 +102,15 @@ def test_a_login_problem_is_the_channels_and_pauses_it_never_the_mails() -> None
     """No AUTH offered while a username is set, or a password smtplib cannot encode: each is
     a setting to fix, so the mail waits (``retry``) instead of being counted and dead-lettered."""
     with MailServer(auth=False) as no_login:
-        sender = SmtpSender(
-            SmtpSettings(
-                host=no_login.host,
-                port=no_login.port,
-                ca_file=str(no_login.cert_file),
-                username="relay",
-                password="secret",
-            )
+        result = _sender(no_login, username="relay", password="secret").send(
+            _message("ea@example.com")
         )
-        result = sender.send(_message("ea@example.com"))
         # aiosmtpd then advertises AUTH with no mechanism: smtplib finds none it can use.
         assert result.outcome == "retry" and result.detail == "no session (SMTPException)"
     with MailServer() as server:
-        sender = SmtpSender(
-            SmtpSettings(
-                host=server.host,
-                port=server.port,
-                ca_file=str(server.cert_file),
-                username="relay",
-                password="pässwörd",  # smtplib cannot encode it
-            )
+        # smtplib cannot encode this password for AUTH PLAIN.
+        result = _sender(server, username="relay", password="pässwörd").send(
+            _message("ea@example.com")
         )
-        result = sender.send(_message("ea@example.com"))
         assert result.outcome == "retry" and result.detail.startswith("no session (")
         assert "pässwörd" not in result.detail and len(server.messages) == 0
