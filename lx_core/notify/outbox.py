@@ -2,18 +2,19 @@
 read cursors of the logs, and each channel's pace and pause.
 
     relay-<channel>   c          the channel's state: recent send times, pause, failures
-                      p.<item>   an item still to deliver to this channel
+                      q.<time>.<n>  a chunk of items still to deliver to this channel, queued
+                                 together (each item's row within it, listed as ``p.<item>``)
                       s.<item>   the item was queued once (kept a while): a re-read of a log or
                                  a PULL batch never queues it again, delivered or dead
     relay-dead        <channel>.<item>   items set aside after too many refusals
     relay-cursors     how far the relay has read the outcome and notice logs
     relay-notices     notices recorded by the webhook handlers (a log, read in order)
 
-One channel is one partition, so its writes go in transactions: an item's ``s.`` and ``p.``
-rows are written together (an item is queued exactly once, without reading first), and an
-accepted message's rows are settled together with the channel's pace in one write (a message
-of more than 99 items in several, in order), so a tick that dies while marking leaves the
-message's items all pending, or none, or (past 99 items) the later part pending. Only one
+One channel is one partition, so its writes go in transactions: a chunk's ``s.`` rows and the
+chunk row are written together (an item is queued exactly once, without reading first), and
+an accepted message's chunks are rewritten together with the channel's pace in one write (a
+message spanning more than 99 chunks in several, in order), so a tick that dies while marking
+leaves the message's items all pending or none (past 99 chunks: the later part pending). Only one
 relay tick runs at a time (its lease); every replace is still ETag-guarded.
 """
 
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -40,8 +43,42 @@ NOTICES = "relay-notices"
 STATE_KEY = "c"
 PENDING = "p."
 SEEN = "s."
-#: Items queued per transaction (two rows each).
-_QUEUE_CHUNK = MAX_TRANSACTION_OPS // 2
+CHUNK = "q."
+#: Items in one chunk row, and its most characters (the row limit is 256K).
+_CHUNK_ITEMS = 50
+_CHUNK_CHARS = 200_000
+
+
+def _chunk_key(now: float) -> str:
+    """Queue time first (chunks list oldest first), then a random part: two writers never
+    collide."""
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%S.%f")
+    return f"{CHUNK}{stamp}.{uuid.uuid4().hex[:12]}"
+
+
+_EMPTY = Row("", "", {}, "")
+
+
+def _items(chunk: Row) -> dict[str, Any]:
+    """A chunk row's items (item id → its OutboxRow JSON); {} for a damaged row."""
+    items = chunk.data.get("items")
+    return items if isinstance(items, dict) else {}
+
+
+def _chunked(
+    rows: Sequence[tuple[Notice, dict[str, Any]]],
+) -> list[list[tuple[Notice, dict[str, Any]]]]:
+    """Items in chunks of at most 50 and 200K characters (an item alone may be larger)."""
+    chunks: list[list[tuple[Notice, dict[str, Any]]]] = []
+    size = 0
+    for pair in rows:
+        chars = len(json.dumps(pair[1], separators=(",", ":")))
+        if not chunks or len(chunks[-1]) == _CHUNK_ITEMS or size + chars > _CHUNK_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(pair)
+        size += chars
+    return chunks
 
 
 def channel_partition(channel: str) -> str:
@@ -113,10 +150,23 @@ class LogCursor(BaseModel):
 
 
 class Outbox:
-    """Typed access to the relay's rows."""
+    """Typed access to the relay's rows.
+
+    Items are listed, refused and settled one by one (``pending`` hands out one ``Row`` per
+    item, keyed ``p.<item>``), but stored a chunk at a time: a chunk row ``q.`` holds the items
+    queued together, so queueing costs one ``s.`` row per item and one chunk row per 50, and
+    settling a message rewrites the few chunk rows it touched rather than one row per item.
+    Entity writes are what an outbox costs (each one is a multipart part the Azure Tables SDK
+    encodes and parses); this keeps them near one per item. An item row's ``etag`` names its
+    chunk; the chunk's own ETag is kept here and guards every rewrite.
+    """
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
+        #: The newest version of each chunk row this instance has read or written.
+        self._chunks: dict[tuple[str, str], Row] = {}
+        #: Per channel: the last item ``pending`` handed out, and the chunk it came from.
+        self._listed: dict[str, tuple[str, str]] = {}
 
     # -- queueing -----------------------------------------------------------------------------
 
@@ -129,67 +179,141 @@ class Outbox:
         traceparent: str | None = None,
     ) -> tuple[int, int]:
         """Queue each notice for ``channel`` unless it was queued before; (queued, duplicates).
-        One transaction per 50 items; a chunk holding a duplicate is retried item by item."""
+        One transaction per chunk (its items' ``s.`` rows and the chunk row); a chunk holding
+        a duplicate is retried item by item."""
         unique = list({n.id: n for n in notices}.values())
         queued = sum(
-            self._queue_chunk(channel, unique[i : i + _QUEUE_CHUNK], now, traceparent)
-            for i in range(0, len(unique), _QUEUE_CHUNK)
+            self._queue_chunk(channel, chunk, now, traceparent)
+            for chunk in _chunked(
+                [(n, self._row_json(channel, n, now, traceparent)) for n in unique]
+            )
         )
         return queued, len(notices) - queued
 
-    def _queue_chunk(
-        self, channel: str, chunk: Sequence[Notice], now: float, traceparent: str | None
-    ) -> int:
-        partition = channel_partition(channel)
-        ops = [op for n in chunk for op in self._queue_ops(channel, n, now, traceparent)]
-        parts = transaction_chunks(partition, ops)
-        if len(parts) == 1:  # the usual case: 50 small items, one write
-            try:
-                self.store.transact(partition, ops)
-                return len(chunk)
-            except StateConflictError:
-                pass
-        queued = 0
-        for notice in chunk:
-            with contextlib.suppress(StateConflictError):
-                self.store.transact(partition, self._queue_ops(channel, notice, now, traceparent))
-                queued += 1
-        return queued
-
     @staticmethod
-    def _queue_ops(channel: str, notice: Notice, now: float, traceparent: str | None) -> list[Op]:
+    def _row_json(
+        channel: str, notice: Notice, now: float, traceparent: str | None
+    ) -> dict[str, Any]:
         row = OutboxRow(
-            item=notice.model_dump(mode="json"),
+            item=notice.model_dump(mode="json", exclude_none=True),
             channel=channel,
             enqueued_at=now,
             traceparent=traceparent,
         )
-        return [
-            Op.insert(SEEN + notice.id, {"at": now}),
-            Op.insert(PENDING + notice.id, row.model_dump(mode="json")),
-        ]
+        return row.model_dump(mode="json", exclude_defaults=True)
+
+    def _queue_chunk(
+        self,
+        channel: str,
+        chunk: Sequence[tuple[Notice, dict[str, Any]]],
+        now: float,
+        traceparent: str | None,
+    ) -> int:
+        partition = channel_partition(channel)
+        ops = [Op.insert(SEEN + n.id, {"at": now}) for n, _ in chunk]
+        ops.append(Op.insert(_chunk_key(now), {"items": {n.id: data for n, data in chunk}}))
+        try:
+            self.store.transact(partition, ops)
+            return len(chunk)
+        except StateConflictError:
+            if len(chunk) == 1:
+                return 0
+        queued = 0
+        for notice, data in chunk:
+            single = [
+                Op.insert(SEEN + notice.id, {"at": now}),
+                Op.insert(_chunk_key(now), {"items": {notice.id: data}}),
+            ]
+            with contextlib.suppress(StateConflictError):
+                self.store.transact(partition, single)
+                queued += 1
+        return queued
 
     def enqueue(self, channel: str, notice: Notice, *, now: float) -> bool:
         """Queue one notice; False when it was queued before."""
         return self.enqueue_many(channel, [notice], now=now)[0] == 1
 
+    # -- listing ------------------------------------------------------------------------------
+
+    def _chunk_rows(self, channel: str, *, limit: int, after: str | None) -> list[Row]:
+        rows = self.store.list(channel_partition(channel), limit=limit, after=after or CHUNK)
+        return [r for r in rows if r.key.startswith(CHUNK)]
+
     def pending(self, channel: str, *, limit: int, after: str | None = None) -> list[Row]:
-        """Up to ``limit`` pending rows, in key order, after the row key ``after``."""
-        rows = self.store.list(channel_partition(channel), limit=limit, after=after or PENDING)
-        return [r for r in rows if r.key.startswith(PENDING)]
+        """Pending items, oldest chunk first: whole chunks until at least ``limit`` items (or
+        none left), after the item ``after`` (the last one of the previous call; the chunk it
+        came from may be settled and gone by now)."""
+        listed = self._listed.get(channel)
+        chunk_after = listed[1] if after is not None and listed and listed[0] == after else None
+        out: list[Row] = []
+        while len(out) < limit:
+            chunks = self._chunk_rows(channel, limit=limit // _CHUNK_ITEMS + 1, after=chunk_after)
+            for chunk in chunks:
+                self._chunks[(channel, chunk.key)] = chunk
+                out.extend(self._items_of(channel, chunk))
+            if not chunks:
+                break
+            chunk_after = chunks[-1].key
+        if out and chunk_after is not None:
+            self._listed[channel] = (out[-1].key, chunk_after)
+        return out
+
+    def _items_of(self, channel: str, chunk: Row) -> list[Row]:
+        items = _items(chunk)
+        if not items and chunk.data.get("items") != {}:
+            log.error(
+                "relay %s: chunk %s is damaged; its items cannot be listed", channel, chunk.key
+            )
+        return [
+            Row(
+                chunk.partition,
+                PENDING + item_id,
+                dict(data) if isinstance(data, dict) else {},
+                chunk.key,
+            )
+            for item_id, data in items.items()
+        ]
 
     def count_pending(self, channel: str, *, cap: int = 100_000) -> int:
-        """Pending rows, counted up to ``cap`` (a status figure, not a hot path)."""
+        """Pending items, counted up to ``cap`` (a status figure, not a hot path)."""
         total, after = 0, None
         while total < cap:
-            rows = self.pending(channel, limit=1000, after=after)
-            total += len(rows)
-            if len(rows) < 1000:
+            chunks = self._chunk_rows(channel, limit=1000, after=after)
+            total += sum(len(_items(c)) for c in chunks)
+            if len(chunks) < 1000:
                 break
-            after = rows[-1].key
+            after = chunks[-1].key
         return total
 
     # -- settling -----------------------------------------------------------------------------
+
+    def _chunk(self, channel: str, key: str) -> Row | None:
+        cached = self._chunks.get((channel, key))
+        if cached is not None:
+            return cached
+        return self.store.get(channel_partition(channel), key)
+
+    def _rewrite(
+        self, channel: str, edits: dict[str, dict[str, dict[str, Any] | None]]
+    ) -> list[Op]:
+        """Ops that apply ``edits`` (chunk key → item id → new data, or None to remove) to
+        the chunk rows as last seen: a replace, or a delete once a chunk is empty."""
+        ops: list[Op] = []
+        for key, changes in edits.items():
+            chunk = self._chunk(channel, key)
+            if chunk is None:
+                continue
+            items = dict(_items(chunk))
+            for item_id, data in changes.items():
+                if data is None:
+                    items.pop(item_id, None)
+                elif item_id in items:
+                    items[item_id] = data
+            if items:
+                ops.append(Op.replace(key, {"items": items}, chunk.etag))
+            else:
+                ops.append(Op.delete(key, chunk.etag))
+        return ops
 
     def settle(
         self,
@@ -198,72 +322,93 @@ class Outbox:
         progressed: Sequence[tuple[Row, OutboxRow]],
         state: ChannelState,
     ) -> dict[str, Row]:
-        """One accepted message: drop the rows it delivered, record progress on the others
+        """One accepted message: drop the items it delivered, record progress on the others
         (e-mail recipients), and save the channel's pace, in one transaction (several, within
-        the store's limits, for very large messages). The rows written, by key."""
-        ops = [Op.delete(r.key, r.etag) for r in done]
-        ops += [Op.replace(r.key, d.model_dump(mode="json"), r.etag) for r, d in progressed]
-        ops.append(Op.upsert(STATE_KEY, state.model_dump(mode="json")))
+        the store's limits, for very large messages). The item rows written, by key."""
+        edits: dict[str, dict[str, dict[str, Any] | None]] = {}
+        for row in done:
+            edits.setdefault(row.etag, {})[item_of(row)] = None
+        for row, data in progressed:
+            edits.setdefault(row.etag, {})[item_of(row)] = data.model_dump(mode="json")
+        ops = [*self._rewrite(channel, edits), Op.upsert(STATE_KEY, state.model_dump(mode="json"))]
         partition = channel_partition(channel)
-        written: dict[str, Row] = {}
-        for chunk in transaction_chunks(partition, ops):
+        for part in transaction_chunks(partition, ops):
             try:
-                rows = self.store.transact(partition, chunk)
+                written = self.store.transact(partition, part)
+                self._remember(channel, part, written)
             except StateConflictError:
-                rows = self._settle_one_by_one(partition, chunk)
-            written.update({r.key: r for r in rows if r is not None})
-        return written
+                self._settle_again(channel, part, edits)
+        return {
+            row.key: Row(row.partition, row.key, data.model_dump(mode="json"), row.etag)
+            for row, data in progressed
+        }
 
-    def _settle_one_by_one(self, partition: str, ops: Sequence[Op]) -> list[Row | None]:
-        """A row changed under us (it should not, under the lease): settle what still can be,
-        so an accepted message is never sent again for a neighbour's sake. A progressed row
-        that changed is merged (its recipients served are the union), never overwritten."""
-        out: list[Row | None] = []
+    def _remember(self, channel: str, ops: Sequence[Op], written: Sequence[Row | None]) -> None:
+        for op, row in zip(ops, written, strict=True):
+            if not op.key.startswith(CHUNK):
+                continue
+            if row is None:
+                self._chunks.pop((channel, op.key), None)
+            else:
+                self._chunks[(channel, op.key)] = row
+
+    def _settle_again(
+        self, channel: str, ops: Sequence[Op], edits: dict[str, dict[str, dict[str, Any] | None]]
+    ) -> None:
+        """A chunk changed under us (it should not, under the lease): read each again and
+        apply its edits alone, merging the recipients served, so an accepted message is never
+        sent again for a neighbour's sake."""
         for op in ops:
-            if op.kind == "delete":
-                self.store.delete(partition, op.key)
-                out.append(None)
-            elif op.data is not None:
-                try:
-                    out.append(self.store.transact(partition, [op])[0])
-                except StateConflictError:
-                    out.append(self._merge_progress(partition, op))
-        return out
-
-    def _merge_progress(self, partition: str, op: Op) -> Row | None:
-        current = self.store.get(partition, op.key)
-        if current is None or op.data is None or not op.key.startswith(PENDING):
-            return current
-        try:
-            mine, theirs = OutboxRow.model_validate(op.data), OutboxRow.model_validate(current.data)
-        except ValidationError:
-            return current
-        theirs.delivered_to = [*dict.fromkeys([*theirs.delivered_to, *mine.delivered_to])]
-        try:
-            return self.store.replace(
-                partition, op.key, theirs.model_dump(mode="json"), etag=current.etag
-            )
-        except StateConflictError:
-            log.warning(
-                "relay %s/%s: progress not merged; recipients may get it again", partition, op.key
-            )
-            return None
+            if op.key == STATE_KEY and op.data is not None:
+                self.store.upsert(channel_partition(channel), STATE_KEY, op.data)
+                continue
+            self._chunks.pop((channel, op.key), None)
+            current = self._chunk(channel, op.key)
+            if current is None:
+                continue
+            merged: dict[str, dict[str, Any] | None] = {}
+            for item_id, data in edits.get(op.key, {}).items():
+                theirs = _items(current).get(item_id)
+                if data is not None and isinstance(theirs, dict):
+                    served = [*theirs.get("delivered_to", ()), *data.get("delivered_to", ())]
+                    data = {**data, "delivered_to": list(dict.fromkeys(served))}
+                merged[item_id] = data
+            again = self._rewrite(channel, {op.key: merged})
+            try:
+                self._remember(
+                    channel, again, self.store.transact(channel_partition(channel), again)
+                )
+            except StateConflictError:
+                log.warning(
+                    "relay %s/%s: not settled; its items may be sent again", channel, op.key
+                )
 
     def update(self, channel: str, row: Row, data: OutboxRow) -> Row:
-        """Replace the pending row if nobody changed it since it was read."""
-        return self.store.replace(
-            channel_partition(channel), row.key, data.model_dump(mode="json"), etag=row.etag
-        )
+        """Rewrite one item in its chunk, if the chunk did not change since it was read."""
+        ops = self._rewrite(channel, {row.etag: {item_of(row): data.model_dump(mode="json")}})
+        if not ops or item_of(row) not in _items(self._chunk(channel, row.etag) or _EMPTY):
+            raise StateConflictError(
+                "the item's chunk is gone", partition=channel_partition(channel), key=row.etag
+            )
+        try:
+            written = self.store.transact(channel_partition(channel), ops)
+        except StateConflictError:
+            self._chunks.pop((channel, row.etag), None)  # read it afresh next time
+            raise
+        self._remember(channel, ops, written)
+        return Row(row.partition, row.key, data.model_dump(mode="json"), row.etag)
 
     def dead_letter(
         self, channel: str, row: Row, data: OutboxRow, *, now: float, reason: str
     ) -> None:
-        """Set the row aside (its ``s.`` row stays, so no re-read queues it again). The dead
-        letter is written first: a crash in between leaves a row the next tick sets aside
+        """Set the item aside (its ``s.`` row stays, so no re-read queues it again). The dead
+        letter is written first: a crash in between leaves an item the next tick sets aside
         again, harmlessly."""
         dead = DeadRow(**data.model_dump(), dead_at=now, reason=reason)
         self.store.upsert(DEAD, f"{channel}.{item_of(row)}", dead.model_dump(mode="json"))
-        self.store.delete(channel_partition(channel), row.key)
+        ops = self._rewrite(channel, {row.etag: {item_of(row): None}})
+        if ops:
+            self._remember(channel, ops, self.store.transact(channel_partition(channel), ops))
 
     # -- dead letters -------------------------------------------------------------------------
 
@@ -294,8 +439,10 @@ class Outbox:
             delivered_to=dead.delivered_to,
             traceparent=dead.traceparent,
         )
-        self.store.upsert(
-            channel_partition(channel), PENDING + item_id, fresh.model_dump(mode="json")
+        self.store.insert(
+            channel_partition(channel),
+            _chunk_key(now),
+            {"items": {item_id: fresh.model_dump(mode="json", exclude_defaults=True)}},
         )
         self.store.delete(DEAD, key, etag=row.etag)
         return True

@@ -11,7 +11,7 @@ import pytest
 from lx_core.jobs.sync_state import OutcomeLog, OutcomeRecord
 from lx_core.notify.crash import SimulatedCrash
 from lx_core.notify.notices import FactSheetNotice, IntegrationRunNotice
-from lx_core.notify.outbox import ChannelState, NoticeLog, Outbox
+from lx_core.notify.outbox import ChannelState, NoticeLog, Outbox, OutboxRow
 from lx_core.notify.senders.base import Outgoing, SendResult
 from lx_core.state.lease import Lease
 from lx_core.state.memory import MemoryStore
@@ -178,8 +178,8 @@ def test_an_undecodable_row_is_poison_not_a_crash() -> None:
     store, pull, slack = MemoryStore(), FakePull(), FakeSender()
     store.insert(
         "relay-ops",
-        "p.bad",
-        {"item": {"kind": "nonsense"}, "channel": "ops", "enqueued_at": 0},
+        "q.20260101T000000.000000.bad",
+        {"items": {"bad": {"item": {"kind": "nonsense"}, "channel": "ops", "enqueued_at": 0}}},
     )
     for _ in range(3):
         relay(store, pull, {"ops": slack}).tick()
@@ -313,7 +313,8 @@ def test_one_recipient_refused_and_another_served_in_one_tick_serves_nobody_twic
     first = relay(store, pull, {"ea": mail}, rules_=rules_).tick()
     assert first.errors == [] and first.channels["ea"].refused == 1
     [row] = Outbox(store).pending("ea", limit=10)
-    assert row.data["delivered_to"] == ["b@example.com"] and row.data["attempts"] == 1
+    data = OutboxRow.model_validate(row.data)
+    assert data.delivered_to == ["b@example.com"] and data.attempts == 1
     refusing.clear()
     relay(store, pull, {"ea": mail}, rules_=rules_).tick()
     accepted = [m.recipient for m in mail.sent if m.recipient == "b@example.com"]
@@ -376,9 +377,10 @@ def test_a_deferred_item_waits_uncounted_and_is_set_aside_after_max_deferred_hou
         report = relay(store, pull, {"ops": later}).tick()
         assert report.channels["ops"].deferred == 1 and report.channels["ops"].status != "down"
     [row] = Outbox(store).pending("ops", limit=10)
-    assert row.data["attempts"] == 0 and Outbox(store).dead_letters() == []
-    assert row.data["deferred_since"] is not None  # the clock runs from the first "not now"
-    store.replace("relay-ops", row.key, {**row.data, "deferred_since": 1.0}, etag=row.etag)
+    data = OutboxRow.model_validate(row.data)
+    assert data.attempts == 0 and Outbox(store).dead_letters() == []
+    assert data.deferred_since is not None  # the clock runs from the first "not now"
+    Outbox(store).update("ops", row, OutboxRow.model_validate({**row.data, "deferred_since": 1.0}))
     report = relay(store, pull, {"ops": later}).tick()
     assert report.channels["ops"].dead_lettered == 1
     [(letter, dead)] = Outbox(store).dead_letters()
@@ -418,7 +420,7 @@ def test_an_old_item_deferred_for_the_first_time_is_not_set_aside() -> None:
     pull.add(run_event("run-1"))
     relay(store, pull, {"ops": FakeSender(script=lambda _m: SendResult("retry", 503))}).tick()
     [row] = Outbox(store).pending("ops", limit=10)
-    store.replace("relay-ops", row.key, {**row.data, "enqueued_at": 0.0}, etag=row.etag)
+    Outbox(store).update("ops", row, OutboxRow.model_validate({**row.data, "enqueued_at": 0.0}))
     Outbox(store).save_channel_state("ops", ChannelState())  # the outage is over
     report = relay(store, pull, {"ops": later}).tick()
     assert (report.channels["ops"].deferred, report.channels["ops"].dead_lettered) == (1, 0)
@@ -434,7 +436,7 @@ def test_a_deferral_past_the_limit_sets_the_item_aside_once_and_mails_nobody_els
     later = FakeSender(script=lambda _m: SendResult("deferred", 451, "recipient refused for now"))
     relay(store, pull, {"ea": later}, rules_=rules_).tick()  # both deferred: the clock starts
     [row] = Outbox(store).pending("ea", limit=10)
-    store.replace("relay-ea", row.key, {**row.data, "deferred_since": 1.0}, etag=row.etag)
+    Outbox(store).update("ea", row, OutboxRow.model_validate({**row.data, "deferred_since": 1.0}))
     later.sent.clear()
     report = relay(store, pull, {"ea": later}, rules_=rules_).tick()
     assert report.channels["ea"].dead_lettered == 1
@@ -459,15 +461,33 @@ def test_a_cursor_whose_look_back_memory_is_refused_still_moves() -> None:
 
 
 def test_a_settle_that_meets_a_changed_row_merges_the_recipients_served() -> None:
-    from lx_core.notify.outbox import OutboxRow
-
     store = MemoryStore()
     outbox = Outbox(store)
     assert outbox.enqueue("ea", FactSheetNotice(id="n1", kind="fact_sheet_archived"), now=1.0)
     [row] = outbox.pending("ea", limit=10)
     other = OutboxRow.model_validate({**row.data, "delivered_to": ["a@example.com"]})
-    outbox.update("ea", row, other)  # someone else served a@ meanwhile: row's ETag is stale
+    Outbox(store).update("ea", row, other)  # another instance served a@: our chunk is stale
     mine = OutboxRow.model_validate({**row.data, "delivered_to": ["b@example.com"]})
     outbox.settle("ea", [], [(row, mine)], ChannelState())
     [merged] = outbox.pending("ea", limit=10)
     assert sorted(merged.data["delivered_to"]) == ["a@example.com", "b@example.com"]
+
+
+def test_the_outbox_writes_about_one_entity_per_item() -> None:
+    """Items are stored a chunk at a time: 120 runs through one channel cost 120 seen rows,
+    3 chunk rows when queued, and a rewrite of the chunks each message touched when settled,
+    not one pending row per item queued and deleted again."""
+    store, pull, slack = MemoryStore(), FakePull(batch_size=500), FakeSender()
+    for i in range(120):
+        pull.add(run_event(f"run-{i:03}"))
+    report = relay(store, pull, {"ops": slack}).tick()
+    assert report.delivered == 120 and report.channels["ops"].messages == 3
+    writes = [w for w in store.writes if w[1] == "relay-ops"]
+    seen = [w for w in writes if w[2].startswith("s.")]
+    chunks = [w for w in writes if w[2].startswith("q.")]
+    assert len(seen) == 120 and all(kind == "insert" for kind, _, _ in seen)
+    assert len([w for w in chunks if w[0] == "insert"]) == 3
+    assert len(chunks) <= 3 + 3 * 2  # each of 3 messages rewrites at most 2 chunks
+    assert len(writes) <= 1.1 * 120 + 5  # plus the channel state
+    assert Outbox(store).count_pending("ops") == 0
+    assert not [r for r in store.list("relay-ops") if r.key.startswith("q.")]  # all settled
