@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -167,6 +168,8 @@ class Outbox:
         self._chunks: dict[tuple[str, str], Row] = {}
         #: Per channel: the last item ``pending`` handed out, and the chunk it came from.
         self._listed: dict[str, tuple[str, str]] = {}
+        #: Channels whose pending rows of the earlier layout were moved into chunks.
+        self._adopted: set[str] = set()
 
     # -- queueing -----------------------------------------------------------------------------
 
@@ -243,6 +246,8 @@ class Outbox:
         """Pending items, oldest chunk first: whole chunks until at least ``limit`` items (or
         none left), after the item ``after`` (the last one of the previous call; the chunk it
         came from may be settled and gone by now)."""
+        if channel not in self._adopted:
+            self._adopt_legacy(channel)
         listed = self._listed.get(channel)
         chunk_after = listed[1] if after is not None and listed and listed[0] == after else None
         out: list[Row] = []
@@ -257,6 +262,32 @@ class Outbox:
         if out and chunk_after is not None:
             self._listed[channel] = (out[-1].key, chunk_after)
         return out
+
+    def _adopt_legacy(self, channel: str) -> None:
+        """Move pending rows of the earlier layout (one ``p.<item>`` row per item) into
+        chunks, 50 at a time, each move one transaction, so an upgrade delivers what was
+        queued before it. Costs one short listing per channel once it is done."""
+        partition = channel_partition(channel)
+        while True:
+            rows = [
+                r
+                for r in self.store.list(partition, limit=_CHUNK_ITEMS, after=PENDING)
+                if r.key.startswith(PENDING)
+            ]
+            if not rows:
+                break
+            ops = [Op.delete(r.key, r.etag) for r in rows]
+            ops.append(
+                Op.insert(
+                    _chunk_key(time.time()), {"items": {item_of(r): dict(r.data) for r in rows}}
+                )
+            )
+            try:
+                self.store.transact(partition, ops)
+            except StateConflictError:
+                break  # someone else moved them meanwhile; the next listing sees the result
+            log.info("relay %s: moved %d pending rows into a chunk", channel, len(rows))
+        self._adopted.add(channel)
 
     def _items_of(self, channel: str, chunk: Row) -> list[Row]:
         items = _items(chunk)
@@ -406,9 +437,18 @@ class Outbox:
         again, harmlessly."""
         dead = DeadRow(**data.model_dump(), dead_at=now, reason=reason)
         self.store.upsert(DEAD, f"{channel}.{item_of(row)}", dead.model_dump(mode="json"))
-        ops = self._rewrite(channel, {row.etag: {item_of(row): None}})
-        if ops:
-            self._remember(channel, ops, self.store.transact(channel_partition(channel), ops))
+        for _ in range(2):  # a stale chunk is read again once
+            ops = self._rewrite(channel, {row.etag: {item_of(row): None}})
+            if not ops:
+                return
+            try:
+                self._remember(channel, ops, self.store.transact(channel_partition(channel), ops))
+                return
+            except StateConflictError:
+                self._chunks.pop((channel, row.etag), None)
+        log.warning(
+            "relay %s: %s set aside but still queued; the next tick retries", channel, row.key
+        )
 
     # -- dead letters -------------------------------------------------------------------------
 

@@ -602,14 +602,14 @@ class Relay:
             if item.dead:
                 continue
             item.data.last_error = reason
-            if item.data.deferred_since is None:
-                item.data.deferred_since = now  # the clock starts at the first "not now"
-            elif now - item.data.deferred_since > limit * 3600:
-                item.dead = True
-                self._dead_letter(
-                    name, item.row, item.data, f"{reason}, for over {limit:g} h", report
-                )
-                continue
+            if item.data.deferred_since is not None:
+                if now - item.data.deferred_since > limit * 3600:
+                    item.dead = True
+                    self._dead_letter(
+                        name, item.row, item.data, f"{reason}, for over {limit:g} h", report
+                    )
+                continue  # noted at the first deferral: later ones write nothing
+            item.data.deferred_since = now  # the clock starts at the first "not now"
             try:
                 item.row = self.outbox.update(name, item.row, item.data)
             except StateConflictError:
@@ -620,8 +620,8 @@ class Relay:
     def _refuse_row(
         self, name: str, row: Row, data: OutboxRow, reason: str, report: ChannelReport
     ) -> Row | None:
-        """Count a refusal against the row: the row as written (its new ETag, so a later
-        settle of the same item in this tick still matches), or None once dead-lettered."""
+        """Count a refusal against the row: the row as written (a later settle of the same
+        item in this tick builds on it), or None once dead-lettered."""
         data.attempts += 1
         data.last_error = reason
         data.solo = True

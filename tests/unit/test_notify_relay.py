@@ -491,3 +491,17 @@ def test_the_outbox_writes_about_one_entity_per_item() -> None:
     assert len(writes) <= 1.1 * 120 + 5  # plus the channel state
     assert Outbox(store).count_pending("ops") == 0
     assert not [r for r in store.list("relay-ops") if r.key.startswith("q.")]  # all settled
+
+
+def test_items_queued_in_the_earlier_one_row_per_item_layout_are_still_delivered() -> None:
+    store, pull, slack = MemoryStore(), FakePull(), FakeSender()
+    notice = IntegrationRunNotice(id="run-legacy", status="FAILED", connector_id="hr-apps")
+    store.insert(
+        "relay-ops",
+        "p.run-legacy",
+        {"item": notice.model_dump(mode="json"), "channel": "ops", "enqueued_at": time.time()},
+    )
+    store.insert("relay-ops", "s.run-legacy", {"at": time.time()})
+    report = relay(store, pull, {"ops": slack}).tick()
+    assert report.delivered == 1 and len(slack.sent) == 1
+    assert not [r for r in store.list("relay-ops") if r.key[:2] in ("p.", "q.")]
