@@ -12,9 +12,10 @@ read cursors of the logs, and each channel's pace and pause.
 
 One channel is one partition, so its writes go in transactions: a chunk's ``s.`` rows and the
 chunk row are written together (an item is queued exactly once, without reading first), and
-an accepted message's chunks are rewritten together with the channel's pace in one write (a
-message spanning more than 99 chunks in several, in order), so a tick that dies while marking
-leaves the message's items all pending or none (past 99 chunks: the later part pending). Only one
+an accepted message's chunks are rewritten together with the channel's pace in one write, so
+a tick that dies while marking leaves the message's items all pending or none. (A message whose
+chunks pass one transaction's limits, 100 writes or 2.5M characters, is settled in several, in
+order: a crash between them leaves the later part pending.) Only one
 relay tick runs at a time (its lease); every replace is still ETag-guarded.
 """
 
@@ -28,10 +29,11 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lx_core import deadline
 from lx_core.errors import StateConflictError, StateError, StateUnavailableError
 from lx_core.notify.notices import Notice
 from lx_core.state.base import MAX_TRANSACTION_OPS, Op, Row, StateStore, transaction_chunks
@@ -45,6 +47,9 @@ STATE_KEY = "c"
 PENDING = "p."
 SEEN = "s."
 CHUNK = "q."
+#: Present once a channel's pending rows of the earlier layout were moved into chunks.
+LAYOUT_KEY = "v"
+K = TypeVar("K")
 #: Items in one chunk row, and its most characters (the row limit is 256K).
 _CHUNK_ITEMS = 50
 _CHUNK_CHARS = 200_000
@@ -60,19 +65,26 @@ def _chunk_key(now: float) -> str:
 _EMPTY = Row("", "", {}, "")
 
 
+def _time_of(chunk_key: str) -> float:
+    """The queue time in a chunk key (now, for a key without one)."""
+    try:
+        stamp = chunk_key[len(CHUNK) : len(CHUNK) + 22]
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return time.time()
+
+
 def _items(chunk: Row) -> dict[str, Any]:
     """A chunk row's items (item id → its OutboxRow JSON); {} for a damaged row."""
     items = chunk.data.get("items")
     return items if isinstance(items, dict) else {}
 
 
-def _chunked(
-    rows: Sequence[tuple[Notice, dict[str, Any]]],
-) -> list[list[tuple[Notice, dict[str, Any]]]]:
+def _chunked(pairs: Sequence[tuple[K, dict[str, Any]]]) -> list[list[tuple[K, dict[str, Any]]]]:
     """Items in chunks of at most 50 and 200K characters (an item alone may be larger)."""
-    chunks: list[list[tuple[Notice, dict[str, Any]]]] = []
+    chunks: list[list[tuple[K, dict[str, Any]]]] = []
     size = 0
-    for pair in rows:
+    for pair in pairs:
         chars = len(json.dumps(pair[1], separators=(",", ":")))
         if not chunks or len(chunks[-1]) == _CHUNK_ITEMS or size + chars > _CHUNK_CHARS:
             chunks.append([])
@@ -170,6 +182,8 @@ class Outbox:
         self._listed: dict[str, tuple[str, str]] = {}
         #: Channels whose pending rows of the earlier layout were moved into chunks.
         self._adopted: set[str] = set()
+        #: Items a rewrite moved to another chunk (a chunk grew past its size).
+        self._moved: dict[tuple[str, str], str] = {}
 
     # -- queueing -----------------------------------------------------------------------------
 
@@ -265,36 +279,38 @@ class Outbox:
 
     def _adopt_legacy(self, channel: str) -> None:
         """Move pending rows of the earlier layout (one ``p.<item>`` row per item) into
-        chunks, 50 at a time, each move one transaction, so an upgrade delivers what was
-        queued before it. Costs one short listing per channel once it is done."""
+        chunks, each move one transaction, so an upgrade delivers what was queued before it.
+        Once none are left a marker row says so, and later ticks pay one point read."""
+        self._adopted.add(channel)
         partition = channel_partition(channel)
-        while True:
+        if self.store.get(partition, LAYOUT_KEY) is not None:
+            return
+        while deadline.remaining() > 2.0:
             rows = [
                 r
                 for r in self.store.list(partition, limit=_CHUNK_ITEMS, after=PENDING)
                 if r.key.startswith(PENDING)
             ]
             if not rows:
-                break
-            ops = [Op.delete(r.key, r.etag) for r in rows]
-            ops.append(
-                Op.insert(
-                    _chunk_key(time.time()), {"items": {item_of(r): dict(r.data) for r in rows}}
-                )
-            )
-            try:
-                self.store.transact(partition, ops)
-            except StateConflictError:
-                break  # someone else moved them meanwhile; the next listing sees the result
-            log.info("relay %s: moved %d pending rows into a chunk", channel, len(rows))
-        self._adopted.add(channel)
+                self.store.upsert(partition, LAYOUT_KEY, {"chunks": 1})
+                return
+            by_id = {item_of(r): r for r in rows}
+            for part in _chunked([(item_of(r), dict(r.data)) for r in rows]):
+                queued = [by_id[item_id].data.get("enqueued_at") for item_id, _ in part]
+                when = min((q for q in queued if isinstance(q, int | float)), default=time.time())
+                ops = [Op.delete(by_id[item_id].key, by_id[item_id].etag) for item_id, _ in part]
+                ops.append(Op.insert(_chunk_key(when), {"items": dict(part)}))
+                try:
+                    self.store.transact(partition, ops)
+                except StateConflictError:
+                    return  # moved by someone else meanwhile: the next tick looks again
+            log.info("relay %s: moved %d pending rows into chunks", channel, len(rows))
 
     def _items_of(self, channel: str, chunk: Row) -> list[Row]:
         items = _items(chunk)
         if not items and chunk.data.get("items") != {}:
-            log.error(
-                "relay %s: chunk %s is damaged; its items cannot be listed", channel, chunk.key
-            )
+            self._set_aside_damaged(channel, chunk)
+            return []
         return [
             Row(
                 chunk.partition,
@@ -304,6 +320,22 @@ class Outbox:
             )
             for item_id, data in items.items()
         ]
+
+    def _set_aside_damaged(self, channel: str, chunk: Row) -> None:
+        """A chunk that no longer parses goes to the dead letters whole (``lx relay
+        dead-letters`` shows it), so it is seen once rather than skipped every tick."""
+        log.error("relay %s: chunk %s is damaged; set aside", channel, chunk.key)
+        dead = DeadRow(
+            item={"chunk": dict(chunk.data)},
+            channel=channel,
+            enqueued_at=_time_of(chunk.key),
+            dead_at=time.time(),
+            reason="the outbox chunk is damaged",
+        )
+        self.store.upsert(DEAD, f"{channel}.{chunk.key}", dead.model_dump(mode="json"))
+        with contextlib.suppress(StateConflictError):
+            self.store.delete(channel_partition(channel), chunk.key, etag=chunk.etag)
+        self._chunks.pop((channel, chunk.key), None)
 
     def count_pending(self, channel: str, *, cap: int = 100_000) -> int:
         """Pending items, counted up to ``cap`` (a status figure, not a hot path)."""
@@ -324,11 +356,18 @@ class Outbox:
             return cached
         return self.store.get(channel_partition(channel), key)
 
+    def _chunk_of(self, channel: str, row: Row) -> str:
+        """The chunk an item handed out by ``pending`` lives in now (a rewrite that grew a
+        chunk past its size moves items into a new one)."""
+        return self._moved.get((channel, item_of(row)), row.etag)
+
     def _rewrite(
         self, channel: str, edits: dict[str, dict[str, dict[str, Any] | None]]
     ) -> list[Op]:
         """Ops that apply ``edits`` (chunk key → item id → new data, or None to remove) to
-        the chunk rows as last seen: a replace, or a delete once a chunk is empty."""
+        the chunk rows as last seen: a replace, a delete once a chunk is empty, and, when the
+        edits grew a chunk past its size (recipients served, errors noted), inserts of new
+        chunks for the items that no longer fit."""
         ops: list[Op] = []
         for key, changes in edits.items():
             chunk = self._chunk(channel, key)
@@ -340,10 +379,16 @@ class Outbox:
                     items.pop(item_id, None)
                 elif item_id in items:
                     items[item_id] = data
-            if items:
-                ops.append(Op.replace(key, {"items": items}, chunk.etag))
-            else:
+            if not items:
                 ops.append(Op.delete(key, chunk.etag))
+                continue
+            parts = _chunked(list(items.items()))
+            ops.append(Op.replace(key, {"items": dict(parts[0])}, chunk.etag))
+            for part in parts[1:]:
+                moved_to = _chunk_key(_time_of(key))
+                ops.append(Op.insert(moved_to, {"items": dict(part)}))
+                for item_id, _ in part:
+                    self._moved[(channel, item_id)] = moved_to
         return ops
 
     def settle(
@@ -358,9 +403,11 @@ class Outbox:
         the store's limits, for very large messages). The item rows written, by key."""
         edits: dict[str, dict[str, dict[str, Any] | None]] = {}
         for row in done:
-            edits.setdefault(row.etag, {})[item_of(row)] = None
+            edits.setdefault(self._chunk_of(channel, row), {})[item_of(row)] = None
         for row, data in progressed:
-            edits.setdefault(row.etag, {})[item_of(row)] = data.model_dump(mode="json")
+            edits.setdefault(self._chunk_of(channel, row), {})[item_of(row)] = data.model_dump(
+                mode="json"
+            )
         ops = [*self._rewrite(channel, edits), Op.upsert(STATE_KEY, state.model_dump(mode="json"))]
         partition = channel_partition(channel)
         for part in transaction_chunks(partition, ops):
@@ -416,15 +463,16 @@ class Outbox:
 
     def update(self, channel: str, row: Row, data: OutboxRow) -> Row:
         """Rewrite one item in its chunk, if the chunk did not change since it was read."""
-        ops = self._rewrite(channel, {row.etag: {item_of(row): data.model_dump(mode="json")}})
-        if not ops or item_of(row) not in _items(self._chunk(channel, row.etag) or _EMPTY):
+        key = self._chunk_of(channel, row)
+        if item_of(row) not in _items(self._chunk(channel, key) or _EMPTY):
             raise StateConflictError(
-                "the item's chunk is gone", partition=channel_partition(channel), key=row.etag
+                "the item's chunk is gone", partition=channel_partition(channel), key=key
             )
+        ops = self._rewrite(channel, {key: {item_of(row): data.model_dump(mode="json")}})
         try:
             written = self.store.transact(channel_partition(channel), ops)
         except StateConflictError:
-            self._chunks.pop((channel, row.etag), None)  # read it afresh next time
+            self._chunks.pop((channel, key), None)  # read it afresh next time
             raise
         self._remember(channel, ops, written)
         return Row(row.partition, row.key, data.model_dump(mode="json"), row.etag)
@@ -437,15 +485,16 @@ class Outbox:
         again, harmlessly."""
         dead = DeadRow(**data.model_dump(), dead_at=now, reason=reason)
         self.store.upsert(DEAD, f"{channel}.{item_of(row)}", dead.model_dump(mode="json"))
+        key = self._chunk_of(channel, row)
         for _ in range(2):  # a stale chunk is read again once
-            ops = self._rewrite(channel, {row.etag: {item_of(row): None}})
+            ops = self._rewrite(channel, {key: {item_of(row): None}})
             if not ops:
                 return
             try:
                 self._remember(channel, ops, self.store.transact(channel_partition(channel), ops))
                 return
             except StateConflictError:
-                self._chunks.pop((channel, row.etag), None)
+                self._chunks.pop((channel, key), None)
         log.warning(
             "relay %s: %s set aside but still queued; the next tick retries", channel, row.key
         )
@@ -479,12 +528,16 @@ class Outbox:
             delivered_to=dead.delivered_to,
             traceparent=dead.traceparent,
         )
-        self.store.insert(
-            channel_partition(channel),
-            _chunk_key(now),
-            {"items": {item_id: fresh.model_dump(mode="json", exclude_defaults=True)}},
-        )
-        self.store.delete(DEAD, key, etag=row.etag)
+        # One fixed chunk per replayed item: replaying again before it is delivered (or after
+        # a crash between these two writes) finds it queued and adds no second copy.
+        with contextlib.suppress(StateConflictError):
+            self.store.insert(
+                channel_partition(channel),
+                f"{CHUNK}replay.{item_id}",
+                {"items": {item_id: fresh.model_dump(mode="json", exclude_defaults=True)}},
+            )
+        with contextlib.suppress(StateConflictError):
+            self.store.delete(DEAD, key, etag=row.etag)
         return True
 
     # -- channel state, cursors ---------------------------------------------------------------
@@ -534,9 +587,13 @@ class Outbox:
         self, channel: str, *, before: float, after: str | None, limit: int
     ) -> tuple[int, str | None]:
         """Forget items queued before ``before`` in one slice of the ``s.`` rows; the number
-        forgotten and where the next slice starts (None: wrapped around). An item still pending
-        needs no ``s.`` row: its ``p.`` row alone makes a second queueing fail."""
+        forgotten and where the next slice starts (None: wrapped around). The ``s.`` row of an
+        item still pending is what keeps it from being queued twice, so nothing queued after
+        the oldest pending chunk is forgotten."""
         partition = channel_partition(channel)
+        oldest = self._chunk_rows(channel, limit=1, after=None)
+        if oldest:
+            before = min(before, _time_of(oldest[0].key) - 1.0)
         rows = [
             r
             for r in self.store.list(partition, limit=limit, after=after or SEEN)

@@ -2,9 +2,10 @@
 
 Order is what makes it lose nothing:
 
-1. **Read.** For each PULL batch, an outbox row per (item, channel) is written *before* the
-   LeanIX cursor moves. A tick that dies before the commit re-reads the batch next time, and
-   rows already present are not queued twice. The outcome and notice logs are read the same
+1. **Read.** For each PULL batch, the outbox entry of each (item, channel) is written *before*
+   the LeanIX cursor moves (items are stored in chunks; see ``outbox``). A tick that dies
+   before the commit re-reads the batch next time, and items already queued are not queued
+   twice. The outcome and notice logs are read the same
    way behind the relay's own cursors (with a look-back, so a row recorded late is not skipped).
 2. **Deliver.** Per channel, from the outbox: pack items into as few messages as the channel's
    size allows, wait for its pace, send. Rows are marked delivered only after the channel
@@ -15,8 +16,9 @@ Order is what makes it lose nothing:
 
 Slack, Teams and SMTP take no idempotency key: a tick that dies after a send and before it
 recorded the acceptance sends that one message again (with the same message id). Recording is
-one transaction per message (its rows and the channel's pace together), so a tick that dies
-anywhere else resends nothing.
+one transaction per message (its chunks and the channel's pace together; several only for a
+message whose chunks pass one transaction's limits), so a tick that dies anywhere else resends
+nothing.
 """
 
 from __future__ import annotations

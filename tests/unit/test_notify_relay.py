@@ -181,9 +181,12 @@ def test_an_undecodable_row_is_poison_not_a_crash() -> None:
         "q.20260101T000000.000000.bad",
         {"items": {"bad": {"item": {"kind": "nonsense"}, "channel": "ops", "enqueued_at": 0}}},
     )
+    store.insert("relay-ops", "q.20260101T000001.000000.worse", {"items": "not a mapping"})
     for _ in range(3):
         relay(store, pull, {"ops": slack}).tick()
-    assert [i for i, _ in Outbox(store).dead_letters()] == ["ops/bad"]
+    letters = sorted(i for i, _ in Outbox(store).dead_letters())
+    assert letters == ["ops/bad", "ops/q.20260101T000001.000000.worse"]  # item, whole chunk
+    assert not [r for r in store.list("relay-ops") if r.key.startswith("q.")]
 
 
 def test_a_second_tick_while_one_holds_the_lease_does_nothing() -> None:
@@ -505,3 +508,73 @@ def test_items_queued_in_the_earlier_one_row_per_item_layout_are_still_delivered
     report = relay(store, pull, {"ops": slack}).tick()
     assert report.delivered == 1 and len(slack.sent) == 1
     assert not [r for r in store.list("relay-ops") if r.key[:2] in ("p.", "q.")]
+
+
+def test_a_chunk_that_grows_past_its_size_is_split_and_its_items_still_settle() -> None:
+    """200 recipients served one by one grow each item's ``delivered_to``: the chunk splits
+    instead of overflowing the row limit, and every item is still delivered exactly once."""
+    from lx_core.notify import outbox as outbox_module
+
+    store, pull = MemoryStore(), FakePull()
+    log_ = NoticeLog(store)
+    for i in range(6):
+        log_.record(FactSheetNotice(id=f"n{i}", kind="fact_sheet_archived"), now=time.time())
+    to = [f"person-{i:03}-with-a-long-mailbox-name@example.com" for i in range(60)]
+    rules_ = rules(ea={"type": "email", "to": to})
+    mail = FakeSender()
+    limit = outbox_module._CHUNK_CHARS
+    outbox_module._CHUNK_CHARS = 4_000  # a small size, so a few digests grow past it
+    try:
+        for _ in range(3):
+            relay(store, pull, {"ea": mail}, rules_=rules_).tick(budget_seconds=120)
+    finally:
+        outbox_module._CHUNK_CHARS = limit
+    per_recipient = [m.recipient or "" for m in mail.sent]
+    assert sorted(per_recipient) == sorted(to)  # one digest each, no one twice
+    chunk_inserts = [w for w in store.writes if w[0] == "insert" and w[2].startswith("q.")]
+    assert len(chunk_inserts) > 2  # the chunk was split as it grew
+    assert Outbox(store).count_pending("ea") == 0
+
+
+def test_a_replay_twice_queues_one_copy() -> None:
+    store, pull = MemoryStore(), FakePull()
+    refuse = FakeSender(script=lambda _m: SendResult("rejected", status=400))
+    pull.add(run_event("run-x"))
+    for _ in range(3):
+        relay(store, pull, {"ops": refuse}).tick()
+    outbox = Outbox(store)
+    [dead] = [d for i, d in outbox.dead_letters() if i == "ops/run-run-x"]
+    assert outbox.replay("ops", "run-run-x", now=time.time())
+    store.upsert("relay-dead", "ops.run-run-x", dead.model_dump(mode="json"))  # a crash's leftover
+    assert outbox.replay("ops", "run-run-x", now=time.time())
+    ids = [r.key for r in outbox.pending("ops", limit=100)]
+    assert ids.count("p.run-run-x") == 1
+
+
+def test_seen_rows_of_items_still_pending_are_not_pruned() -> None:
+    store = MemoryStore()
+    outbox = Outbox(store)
+    outbox.enqueue("ops", IntegrationRunNotice(id="old", status="FAILED"), now=1_000.0)
+    outbox.enqueue("ops", IntegrationRunNotice(id="new", status="FAILED"), now=2_000.0)
+    settled = [r for r in outbox.pending("ops", limit=10) if r.key == "p.new"]
+    outbox.settle("ops", settled, [], ChannelState())
+    forgotten, _ = outbox.prune_seen("ops", before=3_000.0, after=None, limit=100)
+    assert forgotten == 0  # "old" still waits, so nothing queued after it is forgotten
+    assert not outbox.enqueue("ops", IntegrationRunNotice(id="old", status="FAILED"), now=3_000.0)
+
+
+def test_the_earlier_layout_is_moved_once_and_then_costs_one_read() -> None:
+    store = MemoryStore()
+    for i in range(60):
+        notice = IntegrationRunNotice(id=f"legacy-{i:02}", status="FAILED")
+        store.insert(
+            "relay-ops",
+            f"p.legacy-{i:02}",
+            {"item": notice.model_dump(mode="json"), "channel": "ops", "enqueued_at": 10.0 + i},
+        )
+    assert len(Outbox(store).pending("ops", limit=1000)) == 60
+    assert store.get("relay-ops", "v") is not None
+    assert not [r for r in store.list("relay-ops") if r.key.startswith("p.")]
+    reads_before = len(store.writes)
+    assert len(Outbox(store).pending("ops", limit=1000)) == 60
+    assert len(store.writes) == reads_before  # the marker: nothing moved, nothing written
