@@ -5,8 +5,8 @@ Order is what makes it lose nothing:
 1. **Read.** For each PULL batch, the outbox entry of each (item, channel) is written *before*
    the LeanIX cursor moves (items are stored in chunks; see ``outbox``). A tick that dies
    before the commit re-reads the batch next time, and items already queued are not queued
-   twice. The outcome and notice logs are read the same
-   way behind the relay's own cursors (with a look-back, so a row recorded late is not skipped).
+   twice. The outcome and notice logs are read the same way behind the relay's own cursors
+   (with a look-back, so a row recorded late is not skipped).
 2. **Deliver.** Per channel, from the outbox: pack items into as few messages as the channel's
    size allows, wait for its pace, send. Rows are marked delivered only after the channel
    accepted. A channel that is down keeps its rows and pauses; the other channels go on.
