@@ -1,0 +1,1 @@
+"""Survey scoring: the scoring models declared in ``infra/leanix/scoring/``."""
