@@ -283,3 +283,11 @@ SUBSCRIPTION_PAYLOAD_TYPES: Final[dict[str, str]] = {
     "SubscriptionDeletedEvent": "SUBSCRIPTION_DELETED",
     "QualitySealBrokenEvent": "QUALITY_SEAL_BROKEN",
 }
+
+# --- Surveys (issue 9) ----------------------------------------------------------------------------
+
+#: §6.3 [U]: only TEXT answers are shown (``value`` a string). Assumed for the other types: a
+#: number for numeric questions, a list of strings for multiple choice, and choice values that
+#: may be option ids, resolved to labels through the poll definition. Any other shape makes a
+#: result unscorable (lx_core.surveys.answers).
+SURVEY_ANSWER_SHAPES: Final[tuple[str, ...]] = ("text", "number", "list of text", "option id")

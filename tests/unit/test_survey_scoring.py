@@ -140,3 +140,30 @@ def test_a_broken_model_is_refused_naming_file_path_and_rule(
         load_model(file)
     assert (refused.value.path, refused.value.rule) == (path, rule)
     assert str(file) in str(refused.value)
+
+
+def test_the_answer_adapter_reads_the_shapes_it_knows_and_names_the_rest() -> None:
+    from lx_core.surveys.answers import adapt
+
+    options = {"q1": {"opt-yes": "Yes", "opt-no": "No"}}
+    raw = [
+        {"questionId": "q1", "value": "opt-yes", "type": "SINGLE_CHOICE"},
+        {"questionId": "q2", "value": ["A", "B"], "type": "MULTIPLE_CHOICE"},
+        {"questionId": "q3", "value": 2, "type": "NUMBER"},
+        {"questionId": "q4", "value": "free text", "type": "TEXT"},
+        {"questionId": "q5", "value": None},
+    ]
+    adapted = adapt(raw, options)
+    assert adapted.reason is None
+    assert adapted.answers == {
+        "q1": "Yes",
+        "q2": ["A", "B"],
+        "q3": 2,
+        "q4": "free text",
+        "q5": None,
+    }
+    assert score(_model(), adapted.answers).score == round(100 * (20 + 8 + 10) / 38, 2)
+    odd = adapt([{"questionId": "q1", "value": {"id": "opt-yes"}}], options)
+    assert odd.reason == "question 'q1': answers shaped as a dict are not known"
+    assert adapt({"answers": []}).reason == "the result has no list of answers"
+    assert adapt([{"value": "x"}]).reason == "an answer names no question"
