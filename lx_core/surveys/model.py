@@ -2,8 +2,8 @@
 is written to. Declared per survey in ``infra/leanix/scoring/*.json`` and validated whole: a
 broken file is one ``DocumentError`` naming the file, the JSON path and the rule.
 
-A change to a model is a new ``version``; results carry the version they were scored under,
-so the ones scored under an older version can be found and rescored.
+A change to a model is a new ``version``; every score carries the version it was scored under
+(``Scored.model_version``), which is what rescoring compares.
 """
 
 from __future__ import annotations

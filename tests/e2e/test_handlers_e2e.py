@@ -92,6 +92,18 @@ def _event(stack: SandboxStack, event_type: str, fs_id: str) -> dict[str, Any]:
     return dict(matching[-1])
 
 
+def _relayed_to(stack: SandboxStack, headline: str) -> list[str]:
+    """One relay tick; the recipients of the mails (two expected) carrying ``headline``, each
+    sent over TLS."""
+    assert stack.mail is not None
+    stack.mail.messages.clear()
+    report = runtime.relay().tick()
+    assert not report.errors, report.errors
+    mails = [m for m in stack.mail.wait(2, timeout=15) if headline in (m.text or "")]
+    assert mails and all(m.tls for m in mails)
+    return sorted(r for m in mails for r in m.rcpt_tos)
+
+
 def test_a_creator_is_subscribed_once_even_when_the_event_comes_twice(stack: SandboxStack) -> None:
     fs_id = _create(stack, "Creator subscription probe")
     assert stack.wait_for_deliveries()
@@ -155,13 +167,9 @@ def test_an_archived_application_is_announced_by_mail_to_its_subscribers(
         comment="retired",
     )
     assert stack.wait_for_deliveries()
-    stack.mail.messages.clear()
-    report = runtime.relay().tick()
-    assert not report.errors, report.errors
-    mails = stack.mail.wait(2, timeout=15)
-    archived = [m for m in mails if "Fact sheet archived: Archive notice probe" in (m.text or "")]
-    assert sorted(r for m in archived for r in m.rcpt_tos) == sorted(["ea-team@example.com", owner])
-    assert all(m.tls for m in archived)
+    assert _relayed_to(stack, "Fact sheet archived: Archive notice probe") == sorted(
+        ["ea-team@example.com", owner]
+    )
     again = _redeliver(stack, "leanix/archive-notice", _event(stack, "FACT_SHEET_ARCHIVED", fs_id))
     assert again["status"] == "duplicate"
 
@@ -183,12 +191,9 @@ def test_a_broken_quality_seal_is_mailed_to_the_responsible_people(stack: Sandbo
     assert stack.wait_for_deliveries()
     event = _event(stack, "QUALITY_SEAL_BROKEN", fs_id)
     assert event["tags"] == ["pathfinder", "QUALITY_SEAL_BROKEN"]
-    stack.mail.messages.clear()
-    report = runtime.relay().tick()
-    assert not report.errors, report.errors
-    mails = stack.mail.wait(2, timeout=15)
-    broken = [m for m in mails if "Quality seal broken: Quality seal probe" in (m.text or "")]
-    assert sorted(r for m in broken for r in m.rcpt_tos) == sorted(["ea-team@example.com", owner])
+    assert _relayed_to(stack, "Quality seal broken: Quality seal probe") == sorted(
+        ["ea-team@example.com", owner]
+    )
     again = _redeliver(stack, "leanix/quality-seal-notice", event)
     assert again["status"] == "duplicate"
 

@@ -82,6 +82,29 @@ def test_slack_down_for_three_ticks_loses_nothing_and_sends_each_item_once(
     assert len(world.messages()) == 1
 
 
+def test_a_revoked_slack_webhook_pauses_the_channel_and_dead_letters_nothing(
+    world: RelayWorld,
+) -> None:
+    """404 from Slack (a deleted webhook) for more ticks than ``maxAttempts`` (5): the items
+    wait, none is dead-lettered, and once the URL answers again each arrives exactly once."""
+    from lx_core import runtime
+    from lx_core.notify.outbox import Outbox
+
+    world.record_outcomes(4)
+    world.fault(status=404, count=7, kind="slack")
+    for _ in range(7):
+        report = world.tick_report()
+        assert report.channels["ops-slack"].status in ("down", "paused")
+    assert world.messages() == [] and world.pending("ops-slack") == 4
+    store = runtime.state_store()
+    assert store is not None and Outbox(store).dead_letters() == []
+    world.tick()
+    [message] = world.messages()
+    assert len([b for b in message["body"]["blocks"] if b["type"] == "section"]) == 4
+    world.tick()
+    assert len(world.messages()) == 1 and world.pending("ops-slack") == 0
+
+
 def test_a_429_with_retry_after_is_honoured_within_the_tick(world: RelayWorld) -> None:
     world.record_outcomes(1)
     world.fault(status=429, count=1, retryAfter=1, kind="slack")
