@@ -291,3 +291,54 @@ SUBSCRIPTION_PAYLOAD_TYPES: Final[dict[str, str]] = {
 #: may be option ids, resolved to labels through the poll definition. Any other shape makes a
 #: result unscorable (lx_core.surveys.answers).
 SURVEY_ANSWER_SHAPES: Final[tuple[str, ...]] = ("text", "number", "list of text", "option id")
+
+#: §6.1 [V]: Survey API v1 is current; Poll API v2 the legacy fallback ([I]: keep v2 only as
+#: that). Both list results per run; only v1 documents one result by id (§6.2).
+SURVEY_V1_PATH: Final[str] = "/services/survey/v1"
+POLL_V2_PATH: Final[str] = "/services/poll/v2"
+#: §6.1 [I]: the migration guide writes both ``poll_results`` and ``pollResults``; the results
+#: page (§6.2 [V]) uses ``pollResults``.
+POLL_RESULTS_SEGMENT: Final[str] = "pollResults"
+#: [I]: a workspace without Survey API v1 answers 404 on ``GET /services/survey/v1/polls``;
+#: detection calls that once per workspace and process. A 404 on one result means the result
+#: is gone, never that the API is missing.
+SURVEY_API_PROBE: Final[str] = "/polls"
+#: §6.3 [V]: ``DONE`` is a submitted result; any other status [U] is not (yet) answered.
+POLL_RESULT_DONE: Final[str] = "DONE"
+#: §6.4 [V3]: a run is open while ``STARTED``; ``FINISHED`` when ended.
+POLL_RUN_OPEN_STATUSES: Final[frozenset[str]] = frozenset({"STARTED"})
+#: §6.3 [U]: the poll definition (``GET /polls/{id}``) holds its questions under
+#: ``questionnaire.questions`` (or ``questions``), each ``{id, type, label, options: [{id,
+#: label}]}``; options resolve choice answers given as option ids.
+POLL_QUESTION_PATHS: Final[tuple[tuple[str, ...], ...]] = (
+    ("questionnaire", "questions"),
+    ("questions",),
+)
+#: §6.5 [U]: a public automation client lists these tag sets; no source shows the payload. The
+#: survey handler reads only ids from it: ``pollResultId`` (or ``pollResult.id``) and
+#: ``pollRunId`` (or ``pollRun.id``), and fetches the rest. The payload class names are [U].
+SURVEY_EVENT_TAG_SETS: Final[tuple[tuple[str, ...], ...]] = (
+    ("pollResult", "POLL_RESULT_UPDATED"),
+    ("poll", "POLL_FINISHED"),
+)
+SURVEY_PAYLOAD_TYPES: Final[dict[str, str]] = {
+    "PollResultUpdatedEvent": "POLL_RESULT_UPDATED",
+    "PollFinishedEvent": "POLL_FINISHED",
+}
+#: [U] (not in the reference): a comment on a fact sheet is ``createComment(factSheetId,
+#: message, status)`` and read back as ``comments { edges { node { id message } } }``. The
+#: comment target is optional because of this.
+COMMENT_MUTATION: Final[str] = "createComment"
+
+# --- Metrics (issue 9) ----------------------------------------------------------------------------
+
+#: §7.1 [V]: schemas and points are Metrics **v2**.
+METRICS_V2_PATH: Final[str] = "/services/metrics/v2"
+#: §7.2 [V]: answers are bare JSON (the public script reads ``response.json()["uuid"]``); [U]
+#: that the lists (``GET /schemas``, points) are bare arrays too; an enveloped ``data`` is also
+#: accepted.
+METRICS_BARE_JSON: Final[bool] = True
+#: §7.2 [U]: a range of points is read with ``start`` (inclusive) and ``end`` (exclusive).
+METRICS_RANGE_PARAMS: Final[tuple[str, str]] = ("start", "end")
+#: §7.2 [V]: point timestamps as ISO-8601 with milliseconds and ``Z``.
+METRICS_TIMESTAMP_FORMAT: Final[str] = "%Y-%m-%dT%H:%M:%S.000Z"

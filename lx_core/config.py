@@ -481,6 +481,25 @@ class NoticeHandlerSettings(BaseSettings):
     )
 
 
+class SurveySettings(BaseSettings):
+    """Survey scoring (env prefix ``LX_SURVEY_``): the scoring models and the timer."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_SURVEY_", extra="ignore", frozen=True)
+
+    models_dir: str = Field(
+        "infra/leanix/scoring",
+        description="The scoring models, relative to the app root (deployed with it).",
+    )
+    schedule: str = Field(
+        "0 */15 * * * *",
+        description="NCRONTAB of the timer that scores results no event announced; a lost "
+        "event costs at most this long.",
+    )
+    tick_seconds: float = Field(
+        240.0, gt=0, le=3600, description="Time one timer tick may spend scoring."
+    )
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 _MAX_CACHED_SETTINGS = 32

@@ -15,7 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lx_core.assumptions import PAYLOAD_TYPE_TO_EVENT, SUBSCRIPTION_PAYLOAD_TYPES
+from lx_core.assumptions import (
+    PAYLOAD_TYPE_TO_EVENT,
+    SUBSCRIPTION_PAYLOAD_TYPES,
+    SURVEY_PAYLOAD_TYPES,
+)
 from lx_core.errors import EventParseError
 
 __all__ = ["EventParseError", "LeanIXEvent", "parse_event"]
@@ -56,6 +60,10 @@ class SubscriptionRef(_Lenient):
     user: UserRef | None = None
 
 
+class IdRef(_Lenient):
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
+
+
 class EventPayload(_Lenient):
     """The ``payload`` of an event, i.e. what a DEFAULT-mode PUSH delivers as the body."""
 
@@ -69,6 +77,11 @@ class EventPayload(_Lenient):
     )
     fact_sheet: FactSheetRef | None = Field(default=None, alias="factSheet")
     subscription: SubscriptionRef | None = None
+    # Survey events [U] (assumptions.SURVEY_EVENT_TAG_SETS): only ids are read.
+    poll_result_id: str | None = Field(default=None, alias="pollResultId", pattern=ID_PATTERN)
+    poll_run_id: str | None = Field(default=None, alias="pollRunId", pattern=ID_PATTERN)
+    poll_result: IdRef | None = Field(default=None, alias="pollResult")
+    poll_run: IdRef | None = Field(default=None, alias="pollRun")
 
 
 class EventEnvelope(_Lenient):
@@ -96,6 +109,8 @@ class LeanIXEvent(_Lenient):
     transaction_sequence_number: int | None = None
     fact_sheet: FactSheetRef | None = None
     subscription: SubscriptionRef | None = None
+    poll_result_id: str | None = None
+    poll_run_id: str | None = None
 
 
 def _describe(exc: ValidationError) -> str:
@@ -173,6 +188,7 @@ def parse_event(body: object) -> LeanIXEvent:
     event_type = (
         PAYLOAD_TYPE_TO_EVENT.get(payload.type)
         or SUBSCRIPTION_PAYLOAD_TYPES.get(payload.type)
+        or SURVEY_PAYLOAD_TYPES.get(payload.type)
         or (named if named and _EVENT_NAME.match(named) else None)
         or payload.type
     )
@@ -186,4 +202,6 @@ def parse_event(body: object) -> LeanIXEvent:
         transaction_sequence_number=payload.transaction_sequence_number,
         fact_sheet=payload.fact_sheet,
         subscription=payload.subscription,
+        poll_result_id=payload.poll_result_id or (payload.poll_result and payload.poll_result.id),
+        poll_run_id=payload.poll_run_id or (payload.poll_run and payload.poll_run.id),
     )

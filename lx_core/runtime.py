@@ -27,10 +27,11 @@ from lx_core.leanix.client import LeanIXClient
 from lx_core.state.base import StateStore
 
 if TYPE_CHECKING:
-    from lx_core.config import IntegrationSettings, RelaySettings
+    from lx_core.config import IntegrationSettings, RelaySettings, SurveySettings
     from lx_core.events import LeanIXEvent
     from lx_core.handlers.base import HandlerResult
     from lx_core.integration.connectors import Registry
+    from lx_core.jobs.survey_scoring import SurveyScorer
     from lx_core.jobs.sync_tick import SyncTicker, TickReport
     from lx_core.jobs.time_reconcile import ReconcileRun
     from lx_core.notify.relay import Relay
@@ -288,6 +289,23 @@ def relay(owner: str | None = None) -> Relay:
         owner=owner or default_owner(),
         crash=CrashPoints.from_setting(settings.crash_points),
     )
+
+
+def survey_settings() -> SurveySettings:
+    from lx_core.config import SurveySettings
+
+    return cached(SurveySettings)
+
+
+def survey_scorer(*, dry_run: bool = False) -> SurveyScorer:
+    """A scorer over the shared client and state store, with every scoring model validated now
+    (a broken file is a DocumentError naming file and field; nothing is half-loaded)."""
+    from lx_core.jobs.survey_scoring import SurveyScorer
+    from lx_core.surveys.model import load_models
+
+    directory = Path(survey_settings().models_dir)
+    models = load_models(directory if directory.is_absolute() else APP_ROOT / directory)
+    return SurveyScorer(leanix_client(), models, store=state_store(), dry_run=dry_run)
 
 
 def dispatch(handler_name: str, event: LeanIXEvent) -> HandlerResult:

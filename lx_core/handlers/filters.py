@@ -21,12 +21,13 @@ def ignore_reason(
     asked last, and only when the event names a user: it may cost a token request."""
     if event.event_type not in spec.event_types:
         return f"event type {event.event_type} is not handled"
-    if event.fact_sheet is None:
+    fs = event.fact_sheet
+    if fs is None and spec.needs_fact_sheet:
         return "event carries no fact sheet"
-    if fact_sheet_types is not None and event.fact_sheet.type not in fact_sheet_types:
+    if fs is not None and fact_sheet_types is not None and fs.type not in fact_sheet_types:
         wanted = " or ".join(sorted(fact_sheet_types))
-        return f"fact sheet type {event.fact_sheet.type} is not {wanted}"
-    if spec.skip_archived and event.fact_sheet.status == "ARCHIVED":
+        return f"fact sheet type {fs.type} is not {wanted}"
+    if fs is not None and spec.skip_archived and fs.status == "ARCHIVED":
         return "fact sheet is archived"
     if ignore_own_events and event.user_id and event.user_id == own_user_id():
         return "event caused by this app's own write"

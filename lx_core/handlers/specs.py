@@ -46,6 +46,8 @@ class HandlerSpec:
     settings: str | None = None
     #: An optional callback file next to webhooks.json.
     callback_file: str | None = None
+    #: Events without a fact sheet are ignored (a survey event may name only a run).
+    needs_fact_sheet: bool = True
 
 
 SPECS: tuple[HandlerSpec, ...] = (
@@ -97,6 +99,21 @@ SPECS: tuple[HandlerSpec, ...] = (
         subscription="lx-functions-quality-seal-notice",
         idempotency="event_id",
         settings="lx_core.config:NoticeHandlerSettings",
+    ),
+    HandlerSpec(
+        name="survey",
+        function_name="survey_webhook",
+        route="leanix/survey",
+        impl="lx_core.handlers.survey:SurveyHandler",
+        event_types=frozenset({"POLL_RESULT_UPDATED", "POLL_FINISHED"}),
+        # [U] §6.5: the tag sets a public automation client lists (assumptions.
+        # SURVEY_EVENT_TAG_SETS); the handler reads only ids and fetches the result.
+        tag_sets=(("pollResult", "POLL_RESULT_UPDATED"), ("poll", "POLL_FINISHED")),
+        subscription="lx-functions-survey",
+        idempotency="rereads",
+        reconciles=True,
+        needs_fact_sheet=False,
+        settings="lx_core.config:SurveySettings",
     ),
     HandlerSpec(
         name="subscription-removed",

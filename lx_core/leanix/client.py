@@ -22,6 +22,8 @@ from lx_core.leanix.webhooks import WebhooksClient
 
 if TYPE_CHECKING:
     from lx_core.leanix.fact_sheet_subscriptions import FactSheetSubscriptionsClient
+    from lx_core.leanix.metrics import MetricsClient
+    from lx_core.leanix.surveys import SurveysClient
     from lx_core.leanix.users import UsersClient
 
 
@@ -100,6 +102,19 @@ class LeanIXClient:
         from lx_core.leanix.users import UsersClient
 
         return UsersClient(self._transport)
+
+    @cached_property
+    def surveys(self) -> SurveysClient:
+        """Survey API v1, or Poll API v2 where only that exists (probed once)."""
+        from lx_core.leanix.surveys import SurveysClient
+
+        return SurveysClient(self._transport)
+
+    @cached_property
+    def metrics(self) -> MetricsClient:
+        from lx_core.leanix.metrics import MetricsClient
+
+        return MetricsClient(self._transport)
 
     @cached_property
     def integration(self) -> IntegrationAPI:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lx_core.errors import DocumentError
 from lx_core.integration.documents import read_json, validate
 
 DEFAULT_DIR = Path("infra/leanix/scoring")
@@ -90,6 +91,53 @@ class Band(_Strict):
     min: float = Field(ge=0, le=100)
 
 
+_FIELD_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,99}$"
+
+
+class FieldTarget(_Strict):
+    """Write the score (a number) or the band (text) into a fact-sheet field."""
+
+    name: str = Field(pattern=_FIELD_NAME)
+    value: Literal["score", "band"] = "score"
+
+
+class TagTarget(_Strict):
+    """Tag the fact sheet with one tag of a SINGLE-mode group, chosen by band. ``tags`` maps a
+    band to its tag's name (default: the band's name); the group and tags are created if
+    missing. An unscorable result keeps the tag it has, or removes the group's tags."""
+
+    group: str = Field(min_length=1, max_length=100)
+    tags: dict[str, Annotated[str, Field(min_length=1, max_length=100)]] | None = None
+    on_unscorable: Literal["keep", "remove"] = Field("keep", alias="onUnscorable")
+
+
+class MetricTarget(_Strict):
+    """A Metrics v2 point per fact sheet and day (``score``, dimensions ``factSheetId`` and
+    ``band``), for a trend; the schema is created if missing."""
+
+    schema_name: str = Field(alias="schema", min_length=1, max_length=100)
+
+
+class CommentTarget(_Strict):
+    """A comment explaining the score, posted only when the explanation changed. The comment
+    mutation is an assumption (``assumptions.COMMENT_MUTATION``), so this target is optional."""
+
+    enabled: bool = True
+
+
+class Targets(_Strict):
+    field: FieldTarget | None = None
+    tag: TagTarget | None = None
+    metric: MetricTarget | None = None
+    comment: CommentTarget | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> Self:
+        if not (self.field or self.tag or self.metric or self.comment):
+            raise ValueError("name at least one target: field, tag, metric or comment")
+        return self
+
+
 class ScoringModel(_Strict):
     schema_: str | None = Field(None, alias="$schema")
     comment: str | None = Field(None, alias="$comment")
@@ -99,6 +147,7 @@ class ScoringModel(_Strict):
     questions: tuple[Question, ...] = Field(min_length=1)
     #: Highest first; the last one must start at 0 so every score has a band.
     bands: tuple[Band, ...] = Field(min_length=1)
+    targets: Targets
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -110,9 +159,48 @@ class ScoringModel(_Strict):
             raise ValueError("bands go from the highest 'min' down, each 'min' once")
         if mins[-1] != 0:
             raise ValueError("the last band must start at 0, so every score has a band")
+        tag = self.targets.tag
+        if tag is not None and tag.tags is not None:
+            bands = {b.name for b in self.bands}
+            unknown = sorted(set(tag.tags) - bands)
+            if unknown:
+                raise ValueError(f"targets.tag.tags names bands the model lacks: {unknown}")
+            missing = sorted(bands - set(tag.tags))
+            if missing:
+                raise ValueError(f"targets.tag.tags gives no tag for the bands {missing}")
         return self
+
+    def band_tag(self, band: str) -> str:
+        """The tag name a band is written as."""
+        tag = self.targets.tag
+        return (tag.tags or {}).get(band, band) if tag else band
+
+    @property
+    def key(self) -> str:
+        """Which survey, as one string (for state keys and logs)."""
+        survey = self.survey
+        return f"poll:{survey.poll_id}" if survey.poll_id else f"title:{survey.title}"
 
 
 def load_model(path: Path) -> ScoringModel:
     """One scoring model file, validated whole."""
     return validate(read_json(path), ScoringModel, source=str(path))
+
+
+def load_models(directory: Path = DEFAULT_DIR) -> tuple[ScoringModel, ...]:
+    """Every ``*.json`` model of ``directory``, all validated before any is used; two models
+    for one survey are refused (which one would score it?)."""
+    models: list[ScoringModel] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.json")) if directory.is_dir() else ():
+        model = load_model(path)
+        if model.key in seen:
+            raise DocumentError(
+                f"{seen[model.key].name} scores the same survey",
+                file=str(path),
+                path="$.survey",
+                rule="duplicate-survey",
+            )
+        seen[model.key] = path
+        models.append(model)
+    return tuple(models)

@@ -22,9 +22,11 @@ def test_exactly_the_expected_functions_are_registered() -> None:
         "archive_notice_webhook",
         "quality_seal_notice_webhook",
         "subscription_removed_webhook",
+        "survey_webhook",
         "time_reconcile",
         "time_reconcile_resume",
         "relay",
+        "survey_scoring",
     }
 
 

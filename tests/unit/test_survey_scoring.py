@@ -29,6 +29,7 @@ def _model(**changes: Any) -> ScoringModel:
             {"name": "Medium", "min": 40},
             {"name": "Low", "min": 0},
         ],
+        "targets": {"field": {"name": "score"}},
     }
     doc.update(changes)
     return ScoringModel.model_validate(doc)
