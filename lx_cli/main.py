@@ -13,9 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lx_cli.integration import connectors_app, processors_app, sync_app
+from lx_cli.metrics import metrics_app
 from lx_cli.relay import relay_app
 from lx_cli.sandbox import sandbox_app
 from lx_cli.settings_file import SettingsFileError, load_settings_file
+from lx_cli.surveys import surveys_app
 from lx_cli.webhooks import (
     DEFAULT_FILE as DEFAULT_WEBHOOKS,
 )
@@ -55,6 +57,8 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(relay_app, name="relay")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(handlers_app, name="handlers")
+app.add_typer(surveys_app, name="surveys")
+app.add_typer(metrics_app, name="metrics")
 
 console = Console(stderr=True)
 out = Console()

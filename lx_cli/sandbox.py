@@ -208,9 +208,12 @@ def demo(
         synced = _integration_demo(stack, timeout)
         relayed = _relay_demo(stack)
         handled = _handlers_demo(stack, timeout)
+        scored = _survey_demo(stack, timeout)
+        measured = _metrics_demo()
         console.print(f"{time.monotonic() - started:.1f} s in all.")
     console.print("Everything the demo started has stopped.")
-    if not ok or summary.failed or not synced or not relayed or not handled:
+    steps = (synced, relayed, handled, scored, measured)
+    if not ok or summary.failed or not all(steps):
         raise typer.Exit(code=1)
 
 
@@ -378,6 +381,97 @@ def _handlers_demo(stack: SandboxStack, timeout: float) -> bool:
     for error in report.errors:
         console.print(f"   [red]{error}[/red]", highlight=False)
     return bool(subscribers) and len(mails) >= 2 and not report.errors
+
+
+#: The demo survey: question ids as infra/leanix/scoring/cloud-readiness.json names them.
+_DEMO_QUESTIONS = [
+    {
+        "id": "containerised",
+        "type": "SINGLE_CHOICE",
+        "label": "Is it containerised?",
+        "options": [{"id": f"c-{n.lower()}", "label": n} for n in ("Yes", "Partly", "No")],
+    },
+    {
+        "id": "statefulness",
+        "type": "SINGLE_CHOICE",
+        "label": "Where does it keep its state?",
+        "options": [
+            {"id": f"s-{i}", "label": n}
+            for i, n in enumerate(("Stateless", "External state", "Local state"))
+        ],
+    },
+    {"id": "dependencies", "type": "NUMBER", "label": "How many hard dependencies?"},
+]
+_SCORED = """query ($id: ID!) { factSheet(id: $id) { name tags { name tagGroup { name } }
+  ... on Application { cloudReadinessScore } comments { edges { node { message } } } } }"""
+
+
+def _survey_demo(stack: SandboxStack, timeout: float) -> bool:
+    """Step 8: a survey answer is submitted; its event reaches the survey handler, which writes
+    the score, the band tag and an explanation on the fact sheet; True if all three landed."""
+    from lx_core import runtime
+
+    console.print("[bold]8.[/bold] survey scoring (infra/leanix/scoring/cloud-readiness.json)")
+    poll = stack.admin(
+        "POST", "/surveys/polls", json={"title": "Cloud Readiness", "questions": _DEMO_QUESTIONS}
+    )
+    app = next(a for a in stack.applications() if a["name"] == "E-Shop")
+    run = stack.admin(
+        "POST", "/surveys/runs", json={"pollId": poll["id"], "factSheetIds": [app["id"]]}
+    )
+    answers = {"containerised": "c-yes", "statefulness": "s-1", "dependencies": 4}
+    stack.admin(
+        "POST",
+        "/surveys/results",
+        json={
+            "pollRunId": run["id"],
+            "factSheetId": app["id"],
+            "answers": [{"questionId": q, "value": v} for q, v in answers.items()],
+        },
+    )
+    console.print("   a survey answer for E-Shop is submitted: Yes, External state, 4 dependencies")
+    stack.wait_for_deliveries(timeout)
+    node = runtime.leanix_client().graphql.execute(_SCORED, {"id": app["id"]})["factSheet"]
+    bands = [t["name"] for t in node["tags"] if t["tagGroup"]["name"] == "Cloud Readiness"]
+    comments = [e["node"]["message"] for e in node["comments"]["edges"]]
+    score = node.get("cloudReadinessScore")
+    console.print(
+        f"   E-Shop: cloudReadinessScore {score}, tag Cloud Readiness: {', '.join(bands) or '-'}",
+        highlight=False,
+    )
+    for line in comments[0].splitlines() if comments else []:
+        console.print(f"   | {line}", highlight=False)
+    return score is not None and bool(bands) and bool(comments)
+
+
+def _metrics_demo() -> bool:
+    """Step 9: the daily data-quality snapshot (one paged read per type), written as today's
+    Metrics v2 points, and `lx metrics show` drawing them; True if the points landed."""
+    from lx_cli.metrics import show
+    from lx_core import runtime
+
+    console.print("[bold]9.[/bold] data-quality snapshot → Metrics v2 (lx metrics snapshot)")
+    report = runtime.metrics_snapshot().run(owner="lx-demo")
+    for figures in report.figures:
+        point = figures.point()
+        console.print(
+            f"   {figures.fact_sheet_type}: {point['count']} fact sheets, "
+            f"{point['meanCompletion']:g}% complete on average, "
+            f"{point['brokenQualitySeal']} broken seals, {point['withoutOwner']} without owner, "
+            f"{point['pastEndOfLife']} past end of life",
+            highlight=False,
+        )
+    written = sum(1 for o in report.written.values() for v in o.values() if v != "unchanged")
+    again = runtime.metrics_snapshot().run(owner="lx-demo")
+    unchanged = all(v == "unchanged" for o in again.written.values() for v in o.values())
+    console.print(
+        f"   {written} points written in {report.graphql_pages} GraphQL pages; "
+        f"run again: {'nothing written' if unchanged else 'points rewritten'}",
+        highlight=False,
+    )
+    console.print("   lx metrics show lxDataQuality --metric count --days 7")
+    show("lxDataQuality", metric="count", days=7, as_json=False)
+    return written > 0 and unchanged
 
 
 @sandbox_app.command("up")

@@ -500,6 +500,32 @@ class SurveySettings(BaseSettings):
     )
 
 
+class MetricsSettings(BaseSettings):
+    """The daily data-quality snapshot (env prefix ``LX_METRICS_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_METRICS_", extra="ignore", frozen=True)
+
+    fact_sheet_types: tuple[str, ...] = Field(
+        ("Application", "ITComponent", "BusinessCapability", "DataObject", "Interface"),
+        description="The types measured (JSON list), one paged read each.",
+    )
+    lifecycle_types: tuple[str, ...] = Field(
+        ("Application", "ITComponent"),
+        description="The types that have a lifecycle (read for 'past end of life').",
+    )
+    quality_schema: str = Field(
+        "lxDataQuality", min_length=1, max_length=100, description="Schema of the per-type points."
+    )
+    time_schema: str = Field(
+        "lxTimeClasses",
+        min_length=1,
+        max_length=100,
+        description="Schema of the Applications-per-TIME-class points.",
+    )
+    schedule: str = Field("0 30 2 * * *", description="NCRONTAB of the daily snapshot (UTC).")
+    tick_seconds: float = Field(540.0, gt=0, le=3600, description="Time one snapshot may take.")
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 _MAX_CACHED_SETTINGS = 32

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lx_core.events import LeanIXEvent
     from lx_core.handlers.base import HandlerResult
     from lx_core.integration.connectors import Registry
+    from lx_core.jobs.metrics_snapshot import MetricsSnapshot
     from lx_core.jobs.survey_scoring import SurveyScorer
     from lx_core.jobs.sync_tick import SyncTicker, TickReport
     from lx_core.jobs.time_reconcile import ReconcileRun
@@ -215,10 +216,12 @@ def reset_process_state() -> None:
     tag groups, the data model and cached settings. The one reset for tests, the CLI and the
     benchmarks, so none of them keeps its own list that falls behind."""
     from lx_core.config import clear_settings_cache
+    from lx_core.jobs.survey_scoring import clear_scoring_caches
     from lx_core.leanix.auth import clear_token_cache
     from lx_core.leanix.datamodel import clear_datamodel_cache
     from lx_core.leanix.pacing import clear_buckets
     from lx_core.leanix.shared_pace import clear_paces
+    from lx_core.leanix.surveys import clear_survey_caches
     from lx_core.leanix.tags import clear_tag_cache
 
     with _lock:
@@ -236,6 +239,8 @@ def reset_process_state() -> None:
         clear_tag_cache,
         clear_datamodel_cache,
         clear_settings_cache,
+        clear_survey_caches,
+        clear_scoring_caches,
     ):
         clear()
 
@@ -306,6 +311,19 @@ def survey_scorer(*, dry_run: bool = False) -> SurveyScorer:
     directory = Path(survey_settings().models_dir)
     models = load_models(directory if directory.is_absolute() else APP_ROOT / directory)
     return SurveyScorer(leanix_client(), models, store=state_store(), dry_run=dry_run)
+
+
+def metrics_snapshot(*, dry_run: bool = False) -> MetricsSnapshot:
+    from lx_core.config import MetricsSettings
+    from lx_core.jobs.metrics_snapshot import MetricsSnapshot
+
+    return MetricsSnapshot(
+        leanix_client(),
+        state_store(),
+        cached(MetricsSettings),
+        cached(TimeSettings),
+        dry_run=dry_run,
+    )
 
 
 def dispatch(handler_name: str, event: LeanIXEvent) -> HandlerResult:

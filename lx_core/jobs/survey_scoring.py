@@ -47,6 +47,11 @@ _run_polls: ProcessCache[str | None] = ProcessCache()
 _schemas: ProcessCache[str] = ProcessCache()
 
 
+def clear_scoring_caches() -> None:
+    _run_polls.clear()
+    _schemas.clear()
+
+
 @dataclass(frozen=True)
 class ResultOutcome:
     """How one result fared; ``writes`` names the targets written (or, dry, to be written)."""

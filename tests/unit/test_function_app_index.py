@@ -27,6 +27,7 @@ def test_exactly_the_expected_functions_are_registered() -> None:
         "time_reconcile_resume",
         "relay",
         "survey_scoring",
+        "metrics_snapshot",
     }
 
 
