@@ -25,6 +25,8 @@ from bench import (
     reconcile,
     relay,
     report,
+    snapshot,
+    surveys,
     throughput,
 )
 
@@ -57,6 +59,8 @@ BENCHMARKS = (
         lambda a: relay.measure(a.relay_items, a.burst, a.relay_backlog),
         relay.table,
     ),
+    Benchmark("surveys", lambda a: surveys.measure(a.survey_rate, a.survey_results), surveys.table),
+    Benchmark("snapshot", lambda a: snapshot.measure(a.apps, a.snapshot_sample), snapshot.table),
 )
 NAMES = [b.name for b in BENCHMARKS]
 
@@ -83,6 +87,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--relay-items", type=int, default=2000, help="PULL events for relay overhead")
     p.add_argument(
         "--relay-backlog", type=int, default=10_000, help="largest relay backlog (÷10 too)"
+    )
+    p.add_argument("--survey-rate", type=int, default=20_000, help="answer sets for the rate")
+    p.add_argument("--survey-results", type=int, default=50, help="results scored for calls")
+    p.add_argument(
+        "--snapshot-sample", type=int, default=500, help="fact sheets the naive snapshot reads"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = p.parse_args(argv)

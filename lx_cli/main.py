@@ -14,6 +14,7 @@ from rich.table import Table
 
 from lx_cli.integration import connectors_app, processors_app, sync_app
 from lx_cli.metrics import metrics_app
+from lx_cli.quality import quality_app
 from lx_cli.relay import relay_app
 from lx_cli.sandbox import sandbox_app
 from lx_cli.settings_file import SettingsFileError, load_settings_file
@@ -59,6 +60,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(handlers_app, name="handlers")
 app.add_typer(surveys_app, name="surveys")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(quality_app, name="quality")
 
 console = Console(stderr=True)
 out = Console()

@@ -526,6 +526,27 @@ class MetricsSettings(BaseSettings):
     tick_seconds: float = Field(540.0, gt=0, le=3600, description="Time one snapshot may take.")
 
 
+class QualitySettings(BaseSettings):
+    """The weekly data-quality reminders (env prefix ``LX_QUALITY_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LX_QUALITY_", extra="ignore", frozen=True)
+
+    file: str = Field(
+        "infra/leanix/quality.json",
+        description="The checkers and owner rules, relative to the app root.",
+    )
+    schedule: str = Field("0 0 7 * * 1", description="NCRONTAB of the weekly reminders (UTC).")
+    dry_run_to: str | None = Field(
+        None,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="Send every digest to this one address instead of its owner (a trial run).",
+    )
+    max_items: int = Field(
+        50, ge=1, le=500, description="Fact sheets listed in one digest; the rest are counted."
+    )
+    tick_seconds: float = Field(540.0, gt=0, le=3600)
+
+
 S = TypeVar("S", bound=BaseSettings)
 
 _MAX_CACHED_SETTINGS = 32

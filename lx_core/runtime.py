@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from lx_core.handlers.base import HandlerResult
     from lx_core.integration.connectors import Registry
     from lx_core.jobs.metrics_snapshot import MetricsSnapshot
+    from lx_core.jobs.quality_reminders import QualityReminders
     from lx_core.jobs.survey_scoring import SurveyScorer
     from lx_core.jobs.sync_tick import SyncTicker, TickReport
     from lx_core.jobs.time_reconcile import ReconcileRun
@@ -323,6 +324,25 @@ def metrics_snapshot(*, dry_run: bool = False) -> MetricsSnapshot:
         cached(MetricsSettings),
         cached(TimeSettings),
         dry_run=dry_run,
+    )
+
+
+def quality_reminders() -> QualityReminders:
+    """The reminders over the shared client and store, with the quality file validated now."""
+    from lx_core.config import QualitySettings
+    from lx_core.jobs.quality_reminders import QualityReminders
+    from lx_core.quality.model import load_quality
+
+    settings = cached(QualitySettings)
+    path = Path(settings.file)
+    config = load_quality(path if path.is_absolute() else APP_ROOT / path)
+    client = leanix_client()
+    return QualityReminders(
+        client,
+        state_store(),
+        config,
+        settings,
+        workspace_url=workspace_url(client, relay_settings()),
     )
 
 

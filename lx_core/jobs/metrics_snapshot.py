@@ -76,7 +76,7 @@ class MetricsSnapshot:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def _selection(self, fs_type: str) -> str:
+    def selection(self, fs_type: str) -> str:
         parts = [_BASE_SELECTION]
         if fs_type in self.settings.lifecycle_types:
             parts.append(f"... on {fs_type} {{ lifecycle {{ phases {{ phase startDate }} }} }}")
@@ -87,7 +87,7 @@ class MetricsSnapshot:
                 parts.append("tags { name tagGroup { name } }")
         return " ".join(parts)
 
-    def _time_reader(self, fs_type: str) -> Callable[[Mapping[str, Any]], str | None] | None:
+    def time_reader(self, fs_type: str) -> Callable[[Mapping[str, Any]], str | None] | None:
         ts = self.time_settings
         if fs_type != ts.fact_sheet_type:
             return None
@@ -109,9 +109,9 @@ class MetricsSnapshot:
         """Every configured type's figures, one paged read each."""
         for fs_type in self.settings.fact_sheet_types:
             figures = TypeFigures(fs_type)
-            reader = self._time_reader(fs_type)
+            reader = self.time_reader(fs_type)
             for page in self.client.graphql.iter_fact_sheet_pages(
-                self._selection(fs_type), fact_sheet_type=fs_type
+                self.selection(fs_type), fact_sheet_type=fs_type
             ):
                 report.graphql_pages += 1
                 add(figures, page.nodes, day, reader)

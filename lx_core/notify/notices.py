@@ -100,8 +100,30 @@ class DeadLetterNotice(_Notice):
     reason: str | None = None
 
 
+class DigestItem(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    fact_sheet_id: str
+    fact_sheet_name: str | None = None
+    fact_sheet_type: str | None = None
+    gaps: tuple[str, ...] = ()
+
+
+class QualityDigestNotice(_Notice):
+    """One person's weekly list of their fact sheets' data-quality gaps (``recipients`` holds
+    exactly that person, or the dry-run address)."""
+
+    kind: Literal["quality_digest"] = "quality_digest"
+    week: str
+    person: str
+    items: tuple[DigestItem, ...] = ()
+    #: Fact sheets with gaps in all; ``items`` may hold fewer (a digest stays readable).
+    total: int = 0
+
+
 Notice = Annotated[
-    IntegrationRunNotice | FactSheetNotice | DeadLetterNotice, Field(discriminator="kind")
+    IntegrationRunNotice | FactSheetNotice | DeadLetterNotice | QualityDigestNotice,
+    Field(discriminator="kind"),
 ]
 NOTICE = TypeAdapter[Notice](Notice)
 

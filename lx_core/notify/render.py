@@ -21,6 +21,7 @@ from lx_core.notify.notices import (
     FactSheetNotice,
     IntegrationRunNotice,
     Notice,
+    QualityDigestNotice,
     Severity,
 )
 
@@ -123,12 +124,36 @@ def _dead(notice: DeadLetterNotice) -> Rendered:
     )
 
 
+def _digest(notice: QualityDigestNotice) -> Rendered:
+    facts = []
+    for item in notice.items:
+        link = _url(
+            notice.workspace_url,
+            assumptions.FACT_SHEET_URL_SEGMENT,
+            item.fact_sheet_type,
+            item.fact_sheet_id,
+        )
+        gaps = "; ".join(item.gaps) or NA
+        facts.append((_v(item.fact_sheet_name or item.fact_sheet_id), _v(f"{gaps} {link or ''}")))
+    if notice.total > len(notice.items):
+        facts.append(("And", f"{notice.total - len(notice.items)} more fact sheets"))
+    plural = "" if notice.total == 1 else "s"
+    return Rendered(
+        headline=f"🧹 Data quality, week {notice.week}: {notice.total} fact sheet{plural} to fix",
+        facts=tuple(facts),
+        link=("Open the workspace", notice.workspace_url) if notice.workspace_url else None,
+        severity="info",
+    )
+
+
 def render(notice: Notice) -> Rendered:
     """The neutral rendering of one notice."""
     if isinstance(notice, IntegrationRunNotice):
         return _run(notice)
     if isinstance(notice, FactSheetNotice):
         return _fact_sheet(notice)
+    if isinstance(notice, QualityDigestNotice):
+        return _digest(notice)
     return _dead(notice)
 
 

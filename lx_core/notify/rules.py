@@ -36,6 +36,7 @@ NoticeKind = Literal[
     "subscription_removed",
     "quality_seal_broken",
     "dead_letter",
+    "quality_digest",
 ]
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ChannelName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]

@@ -28,6 +28,7 @@ def test_exactly_the_expected_functions_are_registered() -> None:
         "relay",
         "survey_scoring",
         "metrics_snapshot",
+        "quality_reminders",
     }
 
 

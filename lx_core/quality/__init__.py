@@ -1,0 +1,1 @@
+"""Data-quality checkers and the weekly reminders built on them."""
