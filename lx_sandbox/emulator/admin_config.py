@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lx_sandbox.emulator.json_checks import object_of, positive_number
 from lx_sandbox.emulator.ratelimit import RateLimitSettings
+from lx_sandbox.emulator.surveys import survey_apis_of
 
 if TYPE_CHECKING:
     from lx_sandbox.emulator.core import Emulator
@@ -27,6 +28,7 @@ _TOP_KEYS = frozenset(
         "acceptDoubleSlash",
         "cursorTtlSeconds",
         "delivery",
+        "surveyApis",
     }
 )
 _RATE_LIMIT_KEYS = frozenset({"enabled", "limit", "windowSeconds", "retryAfter"})
@@ -81,6 +83,7 @@ def apply_config(emu: Emulator, body: JsonDict) -> None:
     ttl: float | None = emu.cursor_ttl_seconds
     if "cursorTtlSeconds" in body:  # null = unlimited, so presence matters here
         ttl = _opt(body, "cursorTtlSeconds", lambda v: positive_number(v, "cursorTtlSeconds"))
+    survey_apis = _opt(body, "surveyApis", survey_apis_of)
     page = _opt(body, "maxPageSize", lambda v: _int(v, "maxPageSize", 1))
     lifetime = _opt(
         body, "tokenLifetimeSeconds", lambda v: positive_number(v, "tokenLifetimeSeconds")
@@ -108,6 +111,8 @@ def apply_config(emu: Emulator, body: JsonDict) -> None:
     if double_slash is not None:
         emu.accept_double_slash = double_slash
     emu.cursor_ttl_seconds = ttl
+    if survey_apis is not None:
+        emu.survey_apis = survey_apis
 
 
 def config_json(emu: Emulator) -> JsonDict:
@@ -119,6 +124,7 @@ def config_json(emu: Emulator) -> JsonDict:
         "rateLimit": emu.limiter.settings.to_json(),
         "acceptDoubleSlash": emu.accept_double_slash,
         "cursorTtlSeconds": emu.cursor_ttl_seconds,
+        "surveyApis": list(emu.survey_apis),
         "delivery": {
             "maxAttempts": settings.max_attempts,
             "backoffSeconds": settings.backoff_s,

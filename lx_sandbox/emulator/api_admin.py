@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lx_sandbox.emulator import admin_surveys, api_metrics
 from lx_sandbox.emulator.admin_config import apply_config, config_json
 from lx_sandbox.emulator.core import resolve_seed
 from lx_sandbox.emulator.events import fact_sheet_json, subscription_json
@@ -327,4 +328,6 @@ def routes(emu: Emulator) -> list[Route]:
         Route(f"{PREFIX}/tokens/expire", expire_tokens, methods=["POST"]),
         Route(f"{PREFIX}/tokens/revocation", revocation, methods=["GET", "PUT"]),
         *integration_admin.routes(emu),
+        *admin_surveys.routes(emu),
+        *api_metrics.admin_routes(emu),
     ]

@@ -9,7 +9,15 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lx_sandbox.emulator import api_admin, api_graphql, api_integration, api_mtm, api_webhooks
+from lx_sandbox.emulator import (
+    api_admin,
+    api_graphql,
+    api_integration,
+    api_metrics,
+    api_mtm,
+    api_surveys,
+    api_webhooks,
+)
 from lx_sandbox.emulator.core import Emulator
 from lx_sandbox.emulator.fault_answers import inject, send_json, send_rate_limited
 from lx_sandbox.emulator.request_info import RequestInfo, buffer_body, identify, needs_body
@@ -121,6 +129,8 @@ def create_app(emu: Emulator) -> ASGIApp:
             *api_graphql.routes(emu),
             *api_webhooks.routes(emu),
             *api_integration.routes(emu),
+            *api_surveys.routes(emu),
+            *api_metrics.routes(emu),
             *api_admin.routes(emu),
         ],
         lifespan=lifespan,

@@ -54,3 +54,6 @@ class SandboxConfig:
     integration_blob_connection_string: str | None = None
     #: Largest accepted Integration API request body (413 above).
     integration_max_body_bytes: int = 64 * 1024 * 1024
+    #: Survey APIs the workspace offers: "v1" (Survey API v1), "v2" (Poll API v2); a missing one
+    #: answers 404 on every path, like a workspace that has only the other.
+    survey_apis: list[str] = field(default_factory=lambda: ["v1", "v2"])

@@ -18,6 +18,7 @@ from lx_sandbox.emulator.integration.settings import (
     DEFAULT_STATISTICS_TAG_SETS,
     IntegrationSettings,
 )
+from lx_sandbox.emulator.metrics import MetricsStore
 from lx_sandbox.emulator.mtm import TokenIssuer
 from lx_sandbox.emulator.operations import OperationClassifier
 from lx_sandbox.emulator.ratelimit import RateLimitSettings, SlidingWindowLimiter
@@ -25,6 +26,7 @@ from lx_sandbox.emulator.seed import build_workspace, generate_workspace, load_f
 from lx_sandbox.emulator.state import User, Workspace
 from lx_sandbox.emulator.stats import Stats
 from lx_sandbox.emulator.subscriptions import SubscriptionStore
+from lx_sandbox.emulator.surveys import SurveyStore, survey_apis_of
 
 JsonDict = dict[str, Any]
 
@@ -60,6 +62,7 @@ class Emulator:
         if config.cursor_ttl_seconds is not None and not config.cursor_ttl_seconds > 0:
             raise ValueError("cursor_ttl_seconds must be > 0 (or None for unlimited)")
         self.cursor_ttl_seconds = config.cursor_ttl_seconds
+        self.survey_apis = survey_apis_of(config.survey_apis)
         self.dispatcher = Dispatcher(
             settings=self._delivery_settings(),
             faults=self.faults,
@@ -78,6 +81,8 @@ class Emulator:
         self.events: EventStore
         self.subscriptions: SubscriptionStore
         self.executor: Executor
+        self.surveys: SurveyStore
+        self.metrics: MetricsStore
         self.load(self._seed_doc, self._data_model_override)
 
     def _delivery_settings(self) -> DeliverySettings:
@@ -139,8 +144,8 @@ class Emulator:
         return self.faults.token_lifetime or self.config.token_lifetime_seconds
 
     def load(self, doc: JsonDict, data_model_override: JsonDict | None = None) -> None:
-        """Replace the workspace; clears events, subscriptions, delivery logs and the
-        Integration API's configurations and runs."""
+        """Replace the workspace; clears events, subscriptions, delivery logs, the
+        Integration API's configurations and runs, surveys and metrics."""
         ws = build_workspace(doc, data_model_override)
         self._seed_doc = doc
         self._data_model_override = data_model_override
@@ -152,6 +157,8 @@ class Emulator:
         self.executor = Executor(ws.data_model)
         self.integration.configs.clear()
         self.integration.runs.reset()
+        self.surveys = SurveyStore()
+        self.metrics = MetricsStore()
 
     def reset(self) -> None:
         """Back to the constructor's seed, faults, settings, rate-limit counters and stats."""
@@ -166,6 +173,7 @@ class Emulator:
         self.max_page_size = self.config.max_page_size
         self.accept_double_slash = self.config.accept_double_slash
         self.cursor_ttl_seconds = self.config.cursor_ttl_seconds
+        self.survey_apis = survey_apis_of(self.config.survey_apis)
         fresh = self._delivery_settings()
         settings = self.dispatcher.settings
         settings.max_attempts, settings.backoff_s = fresh.max_attempts, fresh.backoff_s

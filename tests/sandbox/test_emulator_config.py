@@ -21,6 +21,7 @@ def test_defaults_and_round_trip(emu_private: Callable[..., Api]) -> None:
         "rateLimit": {"enabled": True, "limit": 1800, "windowSeconds": 60.0, "retryAfter": True},
         "acceptDoubleSlash": True,
         "cursorTtlSeconds": None,
+        "surveyApis": ["v1", "v2"],
         "delivery": {
             "maxAttempts": 5,
             "backoffSeconds": 0.5,
