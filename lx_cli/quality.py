@@ -41,7 +41,7 @@ def report(
     try:
         reminders = runtime.quality_reminders()
         with console.status("checking", spinner="dots"):
-            findings = reminders.run(send=False).findings
+            findings = reminders.run(send=False, organizations=by == "organization").findings
     except LxError as exc:
         console.print(f"[red]error:[/red] {one_line(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None

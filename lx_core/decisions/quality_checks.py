@@ -98,7 +98,7 @@ def owners(node: Mapping[str, Any], config: Owners) -> list[Person]:
     return list(people.values())
 
 
-def organizations(node: Mapping[str, Any], relation: str) -> list[str]:
+def related_groups(node: Mapping[str, Any], relation: str) -> list[str]:
     """Names of the UserGroups related through ``relation``."""
     edges = (node.get(relation) or {}).get("edges") or ()
     names = []

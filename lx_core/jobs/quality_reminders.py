@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from lx_core import deadline
 from lx_core.config import QualitySettings
-from lx_core.decisions.quality_checks import Gap, Person, gaps, organizations, owners
+from lx_core.decisions.quality_checks import Gap, Person, gaps, owners, related_groups
 from lx_core.errors import StateConflictError
 from lx_core.leanix.client import LeanIXClient
 from lx_core.notify.notices import DigestItem, QualityDigestNotice, notice_id
@@ -97,7 +97,9 @@ class QualityReminders:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def selection(self, fs_type: str) -> str:
+    def selection(self, fs_type: str, *, organizations: bool = False) -> str:
+        """What one page reads; the organization relation only when asked (it need not exist
+        in every workspace)."""
         checkers = [c for c in self.config.checkers if c.type == fs_type]
         parts = ["id name type status lxState updatedAt description", _SUBSCRIPTIONS]
         fields = sorted({c.field for c in checkers if c.field and c.field not in _COMMON})
@@ -105,20 +107,22 @@ class QualityReminders:
         if any(c.rule == "end_of_life_past" for c in checkers):
             on_type.append("lifecycle { phases { phase startDate } }")
         relation = self.config.organization.relation
-        if relation.startswith(f"rel{fs_type}To"):
+        if organizations and relation.startswith(f"rel{fs_type}To"):
             on_type.append(f"{relation} {{ edges {{ node {{ factSheet {{ id name }} }} }} }}")
         if on_type:
             parts.append(f"... on {fs_type} {{ {' '.join(on_type)} }}")
         return " ".join(parts)
 
-    def findings(self, report: ReminderReport | None = None) -> Iterator[Finding]:
+    def findings(
+        self, report: ReminderReport | None = None, *, organizations: bool = False
+    ) -> Iterator[Finding]:
         """Every active fact sheet with at least one gap, one paged read per type."""
         today = self._today()
         relation = self.config.organization.relation
         for fs_type in self.config.types():
             checkers = [c for c in self.config.checkers if c.type == fs_type]
             for page in self.client.graphql.iter_fact_sheet_pages(
-                self.selection(fs_type), fact_sheet_type=fs_type
+                self.selection(fs_type, organizations=organizations), fact_sheet_type=fs_type
             ):
                 if report is not None:
                     report.pages += 1
@@ -131,7 +135,7 @@ class QualityReminders:
                             fs_type,
                             tuple(found),
                             tuple(owners(node, self.config.owners)),
-                            tuple(organizations(node, relation)),
+                            tuple(related_groups(node, relation) if organizations else ()),
                         )
 
     # --- grouping ------------------------------------------------------------------------------
@@ -184,7 +188,9 @@ class QualityReminders:
         store.replace(partition, key, {"state": "recorded"}, etag=row.etag)
         return outcome
 
-    def run(self, *, owner: str = "cli", send: bool = True) -> ReminderReport:
+    def run(
+        self, *, owner: str = "cli", send: bool = True, organizations: bool = False
+    ) -> ReminderReport:
         """Find the gaps; with ``send``, enqueue this week's digests (under a lease)."""
         week = iso_week(self._today())
         report = ReminderReport(week)
@@ -205,7 +211,7 @@ class QualityReminders:
                 return report
         try:
             with deadline.within(self.settings.tick_seconds):
-                report.findings = list(self.findings(report))
+                report.findings = list(self.findings(report, organizations=organizations))
                 if send and self.store is not None:
                     for email, items in sorted(self.by_person(report.findings).items()):
                         notice = self.digest(email, items, week)

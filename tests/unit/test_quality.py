@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lx_core.config import QualitySettings
-from lx_core.decisions.quality_checks import gaps, organizations, owners
+from lx_core.decisions.quality_checks import gaps, owners, related_groups
 from lx_core.errors import DocumentError
 from lx_core.jobs.quality_reminders import Finding, QualityReminders, aggregate, iso_week
 from lx_core.notify.render import email_message, render
@@ -81,7 +81,7 @@ def test_owners_are_people_by_type_or_role_never_technical_users() -> None:
     people = owners(_node(), CONFIG.owners)
     assert [p.email for p in people] == ["Ann@x.org", "obs@x.org"]
     rel = {"relApplicationToUserGroup": {"edges": [{"node": {"factSheet": {"name": "Sales"}}}]}}
-    assert organizations(rel, "relApplicationToUserGroup") == ["Sales"]
+    assert related_groups(rel, "relApplicationToUserGroup") == ["Sales"]
 
 
 @pytest.mark.parametrize(
