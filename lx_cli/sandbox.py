@@ -210,9 +210,10 @@ def demo(
         handled = _handlers_demo(stack, timeout)
         scored = _survey_demo(stack, timeout)
         measured = _metrics_demo()
+        reminded = _quality_demo(stack)
         console.print(f"{time.monotonic() - started:.1f} s in all.")
     console.print("Everything the demo started has stopped.")
-    steps = (synced, relayed, handled, scored, measured)
+    steps = (synced, relayed, handled, scored, measured, reminded)
     if not ok or summary.failed or not all(steps):
         raise typer.Exit(code=1)
 
@@ -472,6 +473,37 @@ def _metrics_demo() -> bool:
     console.print("   lx metrics show lxDataQuality --metric count --days 7")
     show("lxDataQuality", metric="count", days=7, as_json=False)
     return written > 0 and unchanged
+
+
+def _quality_demo(stack: SandboxStack) -> bool:
+    """Step 10: the weekly data-quality reminders (infra/leanix/quality.json): one digest per
+    person, through the relay's owner-mail channel into the SMTP server; a second run this
+    week enqueues nothing. True if the digest landed once."""
+    from lx_core import runtime
+
+    console.print("[bold]10.[/bold] data-quality reminders (infra/leanix/quality.json)")
+    first = runtime.quality_reminders().run(owner="lx-demo")
+    again = runtime.quality_reminders().run(owner="lx-demo")
+    owned = sum(1 for f in first.findings if f.owners)
+    console.print(
+        f"   {len(first.findings)} fact sheets with gaps ({owned} with an owner), "
+        f"{len(first.digests)} digest(s) for week {first.week}; run again: "
+        f"{', '.join(sorted(set(again.digests.values()))) or 'nothing'}",
+        highlight=False,
+    )
+    job = runtime.relay(owner="lx-demo")
+    try:
+        report = job.tick()
+    finally:
+        job.close()
+    mails = [
+        m
+        for m in (stack.mail.messages if stack.mail else [])
+        if "Data quality" in (m.subject or "")
+    ]
+    for mail in mails:
+        console.print(f"   e-mail to {', '.join(mail.rcpt_tos)}: {mail.subject}", highlight=False)
+    return len(mails) == len(first.digests) and not report.errors
 
 
 @sandbox_app.command("up")

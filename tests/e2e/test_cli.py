@@ -41,8 +41,11 @@ def test_demo_runs_end_to_end_and_reports_counts() -> None:
 
 
 def _normalised(text: str) -> list[str]:
-    """The demo's lines with what varies per run (ports, wall time) replaced."""
+    """The demo's lines with what varies per run (ports, wall time, today's date and week)
+    replaced."""
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"\b\d{4}-\d{2}-\d{2}\b", "YYYY-MM-DD", text)
+    text = re.sub(r"\b\d{4}-W\d{2}\b", "YYYY-Www", text)
     text = re.sub(r"^[\d.]+ s in all", "T s in all", text, flags=re.MULTILINE)
     return [line.rstrip() for line in text.strip("\n").splitlines()]
 
