@@ -203,7 +203,7 @@ def table(r: SurveyResult) -> report.Table:
         ),
         report.Row(
             "set-up calls, once for all results",
-            ", ".join(f"{k} {v}" for k, v in sorted(r.setup_calls.items())),
+            report.count(sum(r.setup_calls.values())),
         ),
     ]
     notes = [
@@ -212,5 +212,9 @@ def table(r: SurveyResult) -> report.Table:
         f"calls: {r.results} submitted results scored by id (the webhook path) with the field, "
         "tag, metric and comment targets; the poll definition and the run's survey are cached "
         f"per process. Outcomes: {r.statuses}.",
+        "set-up: " + ", ".join(f"{k} {v}" for k, v in sorted(r.setup_calls.items())) + ".",
+        "per result: "
+        + ", ".join(f"{k} {v:g}" for k, v in sorted(r.per_result_calls.items()))
+        + ".",
     ]
     return report.Table("surveys", "Survey scoring: rate and LeanIX calls per result", rows, notes)

@@ -72,3 +72,21 @@ def test_throughput_tags_every_edited_application() -> None:
     assert baseline.reads == baseline.writes == baseline.other_calls == 0
     assert baseline.succeeded == 3 and subject.succeeded == 3 + subject.writes
     _rendered(throughput.table(result))
+
+
+def test_surveys_scores_every_result_with_one_read_of_it_and_of_its_fact_sheet() -> None:
+    from bench import surveys
+
+    result = surveys.measure(rate_items=200, results=4)
+    assert result.statuses == {"changed": 4}
+    assert result.per_result_calls["GET /services/survey/v1/pollResults/{id}"] == 1
+    assert result.per_result_calls["graphql lxFactSheet"] == 1
+    assert "Survey scoring" in _rendered(surveys.table(result))
+
+
+def test_snapshot_paged_and_naive_give_the_same_figures() -> None:
+    from bench import snapshot
+
+    result = snapshot.measure(fact_sheets=150, naive_sample=20)
+    assert result.sample_equal and result.paged_calls < result.naive_calls_scaled
+    assert "paged vs per fact sheet" in _rendered(snapshot.table(result))
