@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lx_sandbox.emulator import admin_surveys, api_metrics
+from lx_sandbox.emulator import admin_factsheets, admin_surveys, api_metrics
 from lx_sandbox.emulator.admin_config import apply_config, config_json
 from lx_sandbox.emulator.core import resolve_seed
 from lx_sandbox.emulator.events import fact_sheet_json, subscription_json
@@ -179,6 +179,7 @@ def routes(emu: Emulator) -> list[Route]:
         doc["tagIds"] = list(fs.tag_ids)
         doc["subscriptions"] = _subscriptions_view(emu, fs)
         doc["createdBy"] = fs.created_by
+        doc["comments"] = admin_factsheets.comments_view(emu, fs)
         doc.update(_integration_view(emu, fs))
         return JSONResponse(doc)
 
@@ -317,6 +318,7 @@ def routes(emu: Emulator) -> list[Route]:
         Route(f"{PREFIX}/datamodel", data_model, methods=["GET", "PUT"]),
         Route(f"{PREFIX}/factsheets", fact_sheets, methods=["GET"]),
         Route(f"{PREFIX}/factsheets/{{id}}", fact_sheet, methods=["GET"]),
+        *admin_factsheets.routes(emu),
         Route(f"{PREFIX}/events", events, methods=["GET"]),
         Route(f"{PREFIX}/deliveries", deliveries, methods=["GET"]),
         Route(f"{PREFIX}/deliveries/wait", wait_deliveries, methods=["POST"]),

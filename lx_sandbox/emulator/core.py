@@ -181,17 +181,12 @@ class Emulator:
         self.integration.reset()
 
     def override_data_model(self, override: JsonDict) -> None:
-        """Change value orders (or add/remove fields) in place and rebuild the schema."""
+        """Change value orders (or add/remove/retype fields) in place and rebuild the schema;
+        stored values the new model does not allow are dropped."""
         from lx_sandbox.emulator.seed import merge_data_model
 
-        model = merge_data_model(self.ws.data_model, override)
-        for fs in self.ws.fact_sheets.values():
-            allowed = model.get(fs.type, {})
-            for key, value in list(fs.fields.items()):
-                if key not in allowed or value not in allowed[key]:
-                    del fs.fields[key]
-        self.ws.data_model = model
-        self.executor = Executor(model)
+        self.ws.set_data_model(merge_data_model(self.ws.data_model, override))
+        self.executor = Executor(self.ws.data_model)
 
     def user_for_token(self, api_token: str) -> User | None:
         """The user owning an API token."""

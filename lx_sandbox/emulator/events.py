@@ -21,6 +21,7 @@ from lx_sandbox.emulator.state import (
     Workspace,
     new_id,
     now_iso,
+    value_type,
 )
 
 JsonDict = dict[str, Any]
@@ -38,7 +39,11 @@ PAYLOAD_TYPES = {
     "SUBSCRIPTION_CREATED": "SubscriptionCreatedEvent",
     "SUBSCRIPTION_DELETED": "SubscriptionDeletedEvent",
     "QUALITY_SEAL_BROKEN": "QualitySealBrokenEvent",
+    # ASSUMPTION [U] §4.5: COMMENT_CREATED is [V], its payload type name is not.
+    "COMMENT_CREATED": "CommentCreatedEvent",
 }
+#: ``data.type`` of a number or text field in a payload's ``fields`` (ASSUMPTION [U] §4.6).
+_FIELD_DATA_TYPES = {"DOUBLE": "DoubleField", "INTEGER": "IntegerField", "STRING": "StringField"}
 
 
 @dataclass(slots=True)
@@ -163,8 +168,23 @@ def subscription_json(ws: Workspace, sub: FactSheetSubscription) -> JsonDict:
     }
 
 
+def completion_json(fs: FactSheet) -> JsonDict:
+    """The ``completion`` object of §4.6 ([V] ``type``, ``completion``, ``percentage``).
+
+    # ASSUMPTION [U] §4.6: ``totalWeight``/``weightedSum`` are left out (the emulator stores the
+    # completion, it does not weigh sections) and ``subCompletions`` is empty.
+    """
+    return {
+        "type": "SectionCompletion",
+        "completion": fs.completion,
+        "percentage": round(fs.completion * 100),
+        "subCompletions": {},
+    }
+
+
 def fact_sheet_json(ws: Workspace, fs: FactSheet) -> JsonDict:
     """The ``factSheet`` object of a payload, following the FACT_SHEET_CREATED example (§4.6)."""
+    specs = ws.data_model.get(fs.type, {})
     return {
         "id": fs.id,
         "rev": fs.rev,
@@ -176,10 +196,19 @@ def fact_sheet_json(ws: Workspace, fs: FactSheet) -> JsonDict:
         "status": fs.status,
         "lxState": fs.lx_state,
         "description": fs.description,
-        # ASSUMPTION [U] §4.6: the ``data`` sub-shape of a single-select field is undocumented;
-        # ``fields`` lists only fields that have values ([I] §3.2).
+        # ASSUMPTION [U] §4.6: the ``data`` sub-shape of a field is undocumented; ``fields``
+        # lists only fields that have values ([I] §3.2); numbers are JSON numbers. The
+        # lifecycle is not listed (re-read it through GraphQL, as §4.6 advises).
         "fields": [
-            {"name": k, "data": {"type": "SingleSelectField", "value": v}}
+            {
+                "name": k,
+                "data": {
+                    "type": _FIELD_DATA_TYPES.get(
+                        value_type(specs.get(k)) or "", "SingleSelectField"
+                    ),
+                    "value": v,
+                },
+            }
             for k, v in fs.fields.items()
         ],
         "naFields": [],
@@ -196,6 +225,8 @@ def fact_sheet_json(ws: Workspace, fs: FactSheet) -> JsonDict:
         "createdAt": fs.created_at,
         "updatedAt": fs.updated_at,
         "lxExcludeFromQuota": False,
+        # [V] §4.6: the payload's fact sheet carries its completion.
+        "completion": completion_json(fs),
     }
 
 
@@ -210,9 +241,11 @@ def fact_sheet_event(
     base_url: str,
     tag: Tag | None = None,
     subscription: JsonDict | None = None,
+    comment: JsonDict | None = None,
 ) -> JsonDict:
     """Build the envelope of a Pathfinder fact-sheet event (§4.6); ``subscription`` is the
-    :func:`subscription_json` of a SUBSCRIPTION_* event."""
+    :func:`subscription_json` of a SUBSCRIPTION_* event, ``comment`` the comment of a
+    COMMENT_CREATED event."""
     created = now_iso()
     payload: JsonDict = {
         "id": store.next_payload_id(),
@@ -231,6 +264,9 @@ def fact_sheet_event(
     if subscription is not None:
         # ASSUMPTION [U] §4.6: subscription events carry the fact sheet and the subscription.
         payload["subscription"] = subscription
+    if comment is not None:
+        # ASSUMPTION [U] §4.6: comment events carry the fact sheet and the comment.
+        payload["comment"] = comment
     return {
         # ASSUMPTION [I] §4.6: envelope ids are UUIDs; the envelope ``type`` repeats the payload's.
         "id": new_id(),

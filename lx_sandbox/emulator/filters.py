@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lx_sandbox.emulator.patches import lx_error
-from lx_sandbox.emulator.state import FactSheet, Workspace
+from lx_sandbox.emulator.state import FactSheet, FieldValue, Workspace, single_selects
 
 Predicate = Callable[[FactSheet], bool]
 
@@ -59,7 +59,7 @@ def decode_cursor(cursor: str, ttl_seconds: float | None = None) -> int:
 
 
 def _single_valued(
-    get: Callable[[FactSheet], str | None], operator: str, keys: list[str]
+    get: Callable[[FactSheet], FieldValue | None], operator: str, keys: list[str]
 ) -> Predicate:
     wanted = set(keys)
     if operator == "NOR":
@@ -108,7 +108,9 @@ def compile_filter(ws: Workspace, fact_sheet_type: str | None, flt: dict[str, An
     if fact_sheet_type is not None:
         q.types = {fact_sheet_type}
     flt = flt or {}
-    field_keys = {f for fields in ws.data_model.values() for f in fields}
+    # ASSUMPTION [U] §2.2: only single-select fields are facets; a number or text field as a
+    # facet key is an invalid facet key.
+    field_keys = {f for t in ws.data_model for f in single_selects(ws.data_model, t)}
     for facet in flt.get("facetFilters") or []:
         if facet is None:
             continue
@@ -157,7 +159,7 @@ def compile_filter(ws: Workspace, fact_sheet_type: str | None, flt: dict[str, An
     return q
 
 
-def _field_getter(key: str) -> Callable[[FactSheet], str | None]:
+def _field_getter(key: str) -> Callable[[FactSheet], FieldValue | None]:
     return lambda fs: fs.fields.get(key)
 
 
@@ -253,7 +255,7 @@ class Connection:
         ]
         seen: set[str] = set()
         for t in types:
-            for key, values in self._ws.data_model.get(t, {}).items():
+            for key, values in single_selects(self._ws.data_model, t).items():
                 if key not in seen:
                     seen.add(key)
                     facets.append(
@@ -280,10 +282,10 @@ class Connection:
 def _facet(
     key: str,
     values: list[tuple[str, str]],
-    get: Callable[[FactSheet], str | None],
+    get: Callable[[FactSheet], FieldValue | None],
     matching: list[FactSheet],
 ) -> dict[str, Any]:
-    counts: dict[str | None, int] = {}
+    counts: dict[FieldValue | None, int] = {}
     for fs in matching:
         v = get(fs)
         counts[v] = counts.get(v, 0) + 1

@@ -24,6 +24,7 @@ from graphql import (
 
 from lx_sandbox.emulator.filters import REQUEST_LEVEL_ERRORS
 from lx_sandbox.emulator.schema import GqlContext, build
+from lx_sandbox.emulator.state import DataModel
 
 JsonDict = dict[str, Any]
 _CACHE_SIZE = 256
@@ -42,7 +43,7 @@ class Outcome:
 class Executor:
     """A built schema plus a cache of parsed, validated documents."""
 
-    def __init__(self, data_model: dict[str, dict[str, list[str]]]) -> None:
+    def __init__(self, data_model: DataModel) -> None:
         self.schema: GraphQLSchema = build(data_model)
         self._cache: OrderedDict[str, DocumentNode | list[GraphQLError]] = OrderedDict()
 

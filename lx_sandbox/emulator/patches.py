@@ -16,7 +16,21 @@ from typing import Any
 from graphql import GraphQLError
 
 from lx_sandbox.emulator.events import EventStore, fact_sheet_event
-from lx_sandbox.emulator.state import LX_STATES, FactSheet, Tag, Workspace, new_id, now_iso
+from lx_sandbox.emulator.state import (
+    LIFECYCLE_PHASES,
+    LIFECYCLE_TYPES,
+    LX_STATES,
+    FactSheet,
+    FieldValue,
+    Tag,
+    Workspace,
+    lifecycle_phases,
+    new_id,
+    now_iso,
+    parse_date,
+    parse_value,
+    value_type,
+)
 
 JsonDict = dict[str, Any]
 
@@ -40,15 +54,22 @@ class Draft:
     description: str | None
     status: str
     lx_state: str
-    fields: dict[str, str]
+    fields: dict[str, FieldValue]
     tag_ids: list[str]
+    lifecycle: dict[str, str] = field(default_factory=dict)
     new_tag_names: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, fs: FactSheet) -> Draft:
         """Copy the current values of ``fs``."""
         return cls(
-            fs.name, fs.description, fs.status, fs.lx_state, dict(fs.fields), list(fs.tag_ids)
+            fs.name,
+            fs.description,
+            fs.status,
+            fs.lx_state,
+            dict(fs.fields),
+            list(fs.tag_ids),
+            fs.lifecycle,
         )
 
 
@@ -108,17 +129,66 @@ def _apply_one(ws: Workspace, fs_type: str, draft: Draft, patch: JsonDict) -> No
         if op == "remove" or value not in LX_STATES:
             raise lx_error(f"Invalid lxState {value!r}", INVALID_PATCH)
         draft.lx_state = value
+    elif key == "lifecycle" and fs_type in LIFECYCLE_TYPES:
+        draft.lifecycle = {} if op == "remove" or value is None else _lifecycle(value)
+    elif key.startswith("lifecycle/") and fs_type in LIFECYCLE_TYPES:
+        phase = key.split("/", 1)[1]
+        if phase not in LIFECYCLE_PHASES:
+            raise lx_error(
+                f"Unknown lifecycle phase {phase!r} (known: {', '.join(LIFECYCLE_PHASES)})",
+                INVALID_PATCH,
+            )
+        if op == "remove" or value is None:
+            draft.lifecycle.pop(phase, None)
+        else:
+            try:
+                draft.lifecycle[phase] = parse_date(value)
+            except ValueError as exc:
+                raise lx_error(f"Invalid value for {path}: {exc}", INVALID_PATCH) from exc
     elif key in ws.data_model.get(fs_type, {}):
-        # ASSUMPTION [I] §2.6: replace/add set a single-select value, remove (or a null value,
-        # as S-CSE sends [V3]) clears it; a value outside the data model is an error.
+        spec = ws.data_model[fs_type][key]
+        kind = value_type(spec)
+        # ASSUMPTION [I] §2.6: replace/add set a value, remove (or a null value, as S-CSE sends
+        # [V3]) clears it; a single-select value outside the data model is an error.
         if op == "remove" or value is None:
             draft.fields.pop(key, None)
-        elif value in ws.data_model[fs_type][key]:
+        elif kind is not None:
+            # [V] §2.6: the value is a String; a DOUBLE/INTEGER field must parse as one (so
+            # "72.50" equals a stored 72.5 and is a no-op), a STRING field takes it as is.
+            try:
+                draft.fields[key] = parse_value(kind, value)
+            except ValueError as exc:
+                raise lx_error(
+                    f"Invalid value {value!r} for {kind} field {key}: {exc}", INVALID_PATCH
+                ) from exc
+        elif value in spec:
             draft.fields[key] = value
         else:
             raise lx_error(f"Invalid value {value!r} for field {key}", INVALID_PATCH)
     else:
         raise lx_error(f"Unknown or unsupported patch path {path!r} for {fs_type}", INVALID_PATCH)
+
+
+def _lifecycle(value: str) -> dict[str, str]:
+    """The phases of a whole-lifecycle value (§2.6 D-GQLADV: JSON text
+    ``{"phases": [{"phase": "plan", "startDate": "2017-03-12"}]}``).
+
+    # ASSUMPTION [I] §2.6: replace (or add) sets exactly the phases given, so a phase left out
+    # is cleared; ``{"phases": []}`` clears the lifecycle. The dates' order is not checked.
+    """
+    try:
+        raw = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise lx_error(f"Invalid value for /lifecycle: {exc.msg}", INVALID_PATCH) from exc
+    if not isinstance(raw, dict) or "phases" not in raw:
+        raise lx_error(
+            'Invalid value for /lifecycle: expected {"phases": [{"phase", "startDate"}]}',
+            INVALID_PATCH,
+        )
+    try:
+        return lifecycle_phases(raw)
+    except ValueError as exc:
+        raise lx_error(f"Invalid value for /lifecycle: {exc}", INVALID_PATCH) from exc
 
 
 def _check_tags(ws: Workspace, fs_type: str, draft: Draft) -> None:
@@ -157,6 +227,7 @@ def validate(ws: Workspace, fs_type: str, base: Draft, patches: list[JsonDict]) 
         base.lx_state,
         dict(base.fields),
         list(base.tag_ids),
+        dict(base.lifecycle),
     )
     for patch in patches:
         if not isinstance(patch, dict):
@@ -209,8 +280,9 @@ class Mutator:
             )
         draft = validate(self.ws, fs.type, Draft.of(fs), patches)
         if validate_only:
-            # ASSUMPTION [I] §2.6: a dry run returns the fact sheet as it would be, unsaved.
-            preview = dataclasses.replace(fs)
+            # ASSUMPTION [I] §2.6: a dry run returns the fact sheet as it would be, unsaved
+            # (attributes copied: the preview's lifecycle must not reach the stored one).
+            preview = dataclasses.replace(fs, attributes=dict(fs.attributes))
             self._assign(preview, draft, [t for t in draft.tag_ids if not t.startswith("new:")])
             return preview
         return self._commit(fs, draft, user_id, created=False)
@@ -249,6 +321,7 @@ class Mutator:
         fs.lx_state = draft.lx_state
         fs.fields = dict(draft.fields)
         fs.tag_ids = tag_ids
+        fs.set_lifecycle(draft.lifecycle)
 
     def _commit(self, fs: FactSheet, draft: Draft, user_id: str, *, created: bool) -> FactSheet:
         old_tags = list(fs.tag_ids)
@@ -259,7 +332,9 @@ class Mutator:
             and draft.description == fs.description
             and draft.status == fs.status
             and draft.lx_state == fs.lx_state
+            # Numbers compare by value: 72.5 parsed from "72.50" equals a stored 72.5.
             and draft.fields == fs.fields
+            and draft.lifecycle == fs.lifecycle
             # ASSUMPTION [I] §2.7: tags are a set; their order is not a change.
             and set(draft.tag_ids) == set(fs.tag_ids)
         )

@@ -19,22 +19,31 @@ from graphql import (
     GraphQLSchema,
     ValueNode,
     build_schema,
+    parse,
 )
 from graphql.language import IntValueNode, StringValueNode
 
+from lx_sandbox.emulator.comments import Comments
 from lx_sandbox.emulator.events import EventStore
 from lx_sandbox.emulator.filters import Connection, compile_filter
 from lx_sandbox.emulator.fs_subscriptions import Subscriptions
 from lx_sandbox.emulator.patches import NOT_FOUND, Mutator, lx_error
 from lx_sandbox.emulator.state import (
+    LIFECYCLE_TYPES,
+    RELATION_PAIRS,
+    Comment,
+    DataModel,
     FactSheet,
     FactSheetSubscription,
+    FieldSpec,
     SubscriptionRole,
     Tag,
     TagGroup,
     User,
     Workspace,
+    current_phase,
     new_id,
+    value_type,
 )
 
 JsonDict = dict[str, Any]
@@ -63,6 +72,11 @@ class GqlContext:
     def subscriptions(self) -> Subscriptions:
         """Fact-sheet subscription writes bound to this request's workspace and event store."""
         return Subscriptions(self.ws, self.events, self.base_url)
+
+    @property
+    def comments(self) -> Comments:
+        """Comment writes bound to this request's workspace and event store."""
+        return Comments(self.ws, self.events, self.base_url)
 
     def count_noop(self) -> None:
         """An applied ``updateFactSheet`` that changed nothing (for the statistics)."""
@@ -94,7 +108,12 @@ _COMMON_FIELDS = """
   subscriptions: SubscriptionConnection
   createdAt: String
   updatedAt: String
+  completion: Completion
+  comments: CommentConnection
 """
+
+#: GraphQL scalar of each number/text field type.
+_SCALARS = {"DOUBLE": "Float", "INTEGER": "Int", "STRING": "String"}
 
 # ASSUMPTION [V3] (not in leanix-api.md): the fact-sheet subscription types below (Subscription,
 # SubscriptionType, SubscriptionRole, User, UserInput, createSubscription, deleteSubscription,
@@ -206,6 +225,40 @@ type Subscription {
 type SubscriptionEdge { node: Subscription cursor: String }
 type SubscriptionConnection { totalCount: Int! edges: [SubscriptionEdge] pageInfo: PageInfo! }
 
+# ASSUMPTION [I] §4.6: GraphQL's completion has the two fields of the event payload's object.
+type Completion { completion: Float percentage: Int }
+
+# ASSUMPTION [V3]: LeanIX's lifecycle shape (lifecycle { asString phases { phase startDate } });
+# the type names are the emulator's.
+type LifecyclePhase { phase: String startDate: String }
+type Lifecycle { asString: String phases: [LifecyclePhase] }
+
+# ASSUMPTION [U]: comments are not in the reference; shape and names are the emulator's.
+enum CommentStatus { ACTIVE CLOSED }
+type Comment {
+  id: ID!
+  message: String!
+  status: CommentStatus!
+  createdAt: String
+  author: User
+  factSheet: BaseFactSheet
+}
+type CommentEdge { node: Comment cursor: String }
+type CommentConnection { totalCount: Int! edges: [CommentEdge] pageInfo: PageInfo! }
+
+# ASSUMPTION [V3]: relations as rel<From>To<To> connections whose nodes name the fact sheet at
+# the other end; one generic node type here (LeanIX has one per relation, names [U]).
+type Relation {
+  id: ID!
+  type: String
+  description: String
+  activeFrom: String
+  activeUntil: String
+  factSheet: BaseFactSheet
+}
+type RelationEdge { node: Relation cursor: String }
+type RelationConnection { totalCount: Int! edges: [RelationEdge] pageInfo: PageInfo! }
+
 input FacetFilterInput { facetKey: String!, operator: FacetKeyOperator, keys: [String] }
 input FilterInput { facetFilters: [FacetFilterInput], ids: [ID], fullTextSearch: String }
 input TagQueryFilters { tagGroupName: String, tagGroupId: ID, nameSubstring: String }
@@ -237,20 +290,56 @@ type Mutation {
                      roles: [SubscriptionToSubscriptionRoleLinkInput], factSheetRev: Long,
                      validateOnly: Boolean): Subscription
   deleteSubscription(id: ID!): Subscription
+  createComment(factSheetId: ID!, message: String!, status: CommentStatus): Comment
 }
 """
 
 
-def build_sdl(data_model: dict[str, dict[str, list[str]]]) -> str:
+def _static_type_names() -> frozenset[str]:
+    """Types the static SDL declares, plus GraphQL's own scalars: no fact sheet type may take
+    one of these names (the schema would not build)."""
+    names = {"String", "Int", "Float", "Boolean", "ID", "FactSheetType"}
+    for definition in parse(_STATIC_SDL % {"common": _COMMON_FIELDS}).definitions:
+        name = getattr(definition, "name", None)
+        if name is not None:
+            names.add(name.value)
+    return frozenset(names)
+
+
+#: Names a data model's fact sheet type may not take.
+RESERVED_TYPE_NAMES = _static_type_names()
+
+
+def relation_fields(data_model: DataModel) -> dict[str, dict[str, str]]:
+    """``{type: {relation field: other type}}``: both ends of every pair of
+    :data:`RELATION_PAIRS` whose types are in the data model."""
+    fields: dict[str, dict[str, str]] = {}
+    for a, b in RELATION_PAIRS:
+        if a in data_model and b in data_model:
+            fields.setdefault(a, {})[f"rel{a}To{b}"] = b
+            fields.setdefault(b, {})[f"rel{b}To{a}"] = a
+    return fields
+
+
+def build_sdl(data_model: DataModel) -> str:
     """SDL text for a data model (enum values keep the data model's order)."""
     parts = [_STATIC_SDL % {"common": _COMMON_FIELDS}]
     parts.append("enum FactSheetType { " + " ".join(data_model) + " }")
+    relations = relation_fields(data_model)
     for fs_type, fields in data_model.items():
         lines = [_COMMON_FIELDS]
-        for field_name, values in fields.items():
+        for field_name, spec in fields.items():
+            kind = value_type(spec)
+            if kind is not None:
+                lines.append(f"  {field_name}: {_SCALARS[kind]}\n")
+                continue
             enum_name = enum_type_name(fs_type, field_name)
-            parts.append(f"enum {enum_name} {{ {' '.join(values)} }}")
+            parts.append(f"enum {enum_name} {{ {' '.join(spec)} }}")
             lines.append(f"  {field_name}: {enum_name}\n  {field_name}Description: String\n")
+        if fs_type in LIFECYCLE_TYPES:
+            lines.append("  lifecycle: Lifecycle\n")
+        for rel_name in relations.get(fs_type, {}):
+            lines.append(f"  {rel_name}: RelationConnection\n")
         parts.append(f"type {fs_type} implements BaseFactSheet {{{''.join(lines)}}}")
     return "\n".join(parts)
 
@@ -343,7 +432,51 @@ def _subscription_user(sub: FactSheetSubscription, info: Info) -> JsonDict | Non
     return user_json(user) if user is not None else None
 
 
-def _fact_sheet_resolvers(field_names: list[str]) -> dict[str, Callable[..., Any]]:
+def _completion(fs: FactSheet, _info: Info) -> JsonDict:
+    """``completion { completion percentage }`` of the stored completion (0..1, 0..100)."""
+    return {"completion": fs.completion, "percentage": round(fs.completion * 100)}
+
+
+def _lifecycle(fs: FactSheet, _info: Info) -> JsonDict | None:
+    """``lifecycle { asString phases { phase startDate } }``, phases in phase order.
+
+    # ASSUMPTION [I]: a fact sheet without phases has ``lifecycle: null``.
+    """
+    phases = fs.lifecycle
+    if not phases:
+        return None
+    return {
+        "asString": current_phase(phases),
+        "phases": [{"phase": p, "startDate": d} for p, d in phases.items()],
+    }
+
+
+def _comments(fs: FactSheet, info: Info) -> JsonDict:
+    """All comments of the fact sheet, newest first (one page)."""
+    return _tag_connection(_ctx(info).ws.comments_of(fs.id))
+
+
+def _relation_resolver(other_type: str) -> Callable[[FactSheet, Info], JsonDict]:
+    def resolve(fs: FactSheet, info: Info) -> JsonDict:
+        nodes = [
+            {
+                "id": rel.id,
+                "type": rel.type,
+                "description": rel.attributes.get("description"),
+                "activeFrom": rel.attributes.get("activeFrom"),
+                "activeUntil": rel.attributes.get("activeUntil"),
+                "factSheet": other,
+            }
+            for rel, other in _ctx(info).ws.related(fs, other_type)
+        ]
+        return _tag_connection(nodes)
+
+    return resolve
+
+
+def _fact_sheet_resolvers(
+    fs_type: str, fields: dict[str, FieldSpec], relations: dict[str, str]
+) -> dict[str, Callable[..., Any]]:
     common: dict[str, Callable[..., Any]] = {
         "id": lambda fs, _i: fs.id,
         "rev": lambda fs, _i: fs.rev,
@@ -360,14 +493,22 @@ def _fact_sheet_resolvers(field_names: list[str]) -> dict[str, Callable[..., Any
         "subscriptions": lambda fs, i: _tag_connection(_ctx(i).ws.subscriptions_of(fs.id)),
         "createdAt": lambda fs, _i: fs.created_at,
         "updatedAt": lambda fs, _i: fs.updated_at,
+        "completion": _completion,
+        "comments": _comments,
     }
-    for name in field_names:
+    for name, spec in fields.items():
+        # Single-selects and texts are str, DOUBLE float, INTEGER int: served as stored.
         common[name] = _field_resolver(name)
-        common[name + "Description"] = lambda fs, _i: None
+        if value_type(spec) is None:
+            common[name + "Description"] = lambda fs, _i: None
+    if fs_type in LIFECYCLE_TYPES:
+        common["lifecycle"] = _lifecycle
+    for rel_name, other_type in relations.items():
+        common[rel_name] = _relation_resolver(other_type)
     return common
 
 
-def _field_resolver(name: str) -> Callable[[FactSheet, Info], str | None]:
+def _field_resolver(name: str) -> Callable[[FactSheet, Info], str | int | float | None]:
     return lambda fs, _i: fs.fields.get(name)
 
 
@@ -450,6 +591,28 @@ def _resolve_delete_subscription(_root: Any, info: Info, id: str) -> FactSheetSu
     """[V3] ``deleteSubscription(id:)`` answers the deleted subscription (clients read ``id``)."""
     ctx = _ctx(info)
     return ctx.subscriptions.delete(id, actor_id=ctx.user.id)
+
+
+def _comment_author(comment: Comment, info: Info) -> JsonDict | None:
+    user = _ctx(info).ws.users_by_id.get(comment.author_id)
+    return user_json(user) if user is not None else None
+
+
+def _resolve_create_comment(
+    _root: Any,
+    info: Info,
+    factSheetId: str,  # noqa: N803
+    message: str,
+    status: str | None = None,
+) -> Comment:
+    """``createComment`` answers the comment.
+
+    # ASSUMPTION [U]: ``createComment(factSheetId, message, status)``, not in the reference.
+    """
+    ctx = _ctx(info)
+    return ctx.comments.create(
+        fact_sheet_id=factSheetId, message=message, status=status, actor_id=ctx.user.id
+    )
 
 
 def _resolve_update(
@@ -571,7 +734,7 @@ def _set_resolvers(obj: GraphQLObjectType, resolvers: dict[str, Callable[..., An
         fields[name].resolve = fn
 
 
-def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
+def build(data_model: DataModel) -> GraphQLSchema:
     """Build the executable schema for ``data_model``."""
     schema = build_schema(build_sdl(data_model))
     long_type = schema.type_map["Long"]
@@ -587,11 +750,12 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
 
     base = schema.type_map["BaseFactSheet"]
     base.resolve_type = type_of  # type: ignore[attr-defined]
+    relations = relation_fields(data_model)
     for fs_type, fields in data_model.items():
         obj = schema.type_map[fs_type]
         if not isinstance(obj, GraphQLObjectType):
             raise TypeError(f"{fs_type} must be an object type")
-        _set_resolvers(obj, _fact_sheet_resolvers(list(fields)))
+        _set_resolvers(obj, _fact_sheet_resolvers(fs_type, fields, relations.get(fs_type, {})))
 
     def _obj(name: str) -> GraphQLObjectType:
         t = schema.type_map[name]
@@ -623,6 +787,14 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
         },
     )
     _set_resolvers(
+        _obj("Comment"),
+        {
+            "createdAt": lambda c, _i: c.created_at,
+            "author": _comment_author,
+            "factSheet": lambda c, i: _ctx(i).ws.fact_sheets.get(c.fact_sheet_id),
+        },
+    )
+    _set_resolvers(
         _obj("FactSheetConnection"),
         {
             "totalCount": lambda c, _i: c.total_count(),
@@ -651,6 +823,7 @@ def build(data_model: dict[str, dict[str, list[str]]]) -> GraphQLSchema:
             "upsertTag": _resolve_upsert_tag,
             "createSubscription": _resolve_create_subscription,
             "deleteSubscription": _resolve_delete_subscription,
+            "createComment": _resolve_create_comment,
         },
     )
     return schema

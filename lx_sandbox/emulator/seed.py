@@ -5,18 +5,23 @@ A seed document is plain JSON (see ``lx_sandbox/fixtures/demo_workspace.json``):
     {"workspace": {"id", "name"}, "account": {"id", "name"},
      "users": [{"id", "username", "token", "technical", "email"?, "firstName"?, "lastName"?,
                 "status"?}],
-     "dataModel": {"Application": {"functionalSuitability": [...values, worst first...]}},
+     "dataModel": {"Application": {"functionalSuitability": [...values, worst first...],
+                                   "cloudReadinessScore": {"type": "DOUBLE"}}},
      "tagGroups": [{"id", "name", "shortName", "description", "mode",
                     "restrictToFactSheetTypes", "tags": [{"id", "name", "description", "color"}]}],
      "otherTags": [{"id", "name"}],
      "factSheets": [{"id", "type", "name", "description", "fields": {}, "tags": [tagId],
-                     "lxState", "status", "rev"}],
+                     "lxState", "status", "rev", "completion": 0..1,
+                     "lifecycle": {"phases": [{"phase", "startDate"}]}}],
+     "relations": [{"id"?, "type": "rel<From>To<To>", "fromId", "toId", "attributes"?}],
      "subscriptionRoles": [{"id", "name", "subscriptionType", "description",
                             "restrictToFactSheetTypes"}],
      "subscriptions": [{"id", "factSheetId", "userId", "type", "roleIds", "createdAt"}]}
 
-``dataModel`` is merged over the default model: a list replaces that field's value order, ``null``
-removes the field. Keeping seeds as data (not code) lets tests and the demo post them over HTTP.
+``dataModel`` is merged over the default model: a list replaces that field's value order (a
+single-select), ``{"type": "DOUBLE" | "INTEGER" | "STRING"}`` declares a number or text field,
+``null`` removes the field. Keeping seeds as data (not code) lets tests and the demo post them
+over HTTP.
 A document without ``subscriptionRoles`` gets :func:`default_subscription_roles`; the demo
 fixture and generated workspaces also get :func:`default_subscriptions` (hand-written documents
 have only the subscriptions they list).
@@ -24,22 +29,40 @@ have only the subscriptions they list).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import json
 import random
 import re
 import uuid
+from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
+from lx_sandbox.emulator.schema import RESERVED_TYPE_NAMES
 from lx_sandbox.emulator.state import (
     DEFAULT_DATA_MODEL,
+    LIFECYCLE_PHASES,
+    LIFECYCLE_TYPES,
     SUBSCRIPTION_TYPES,
+    VALUE_TYPES,
+    DataModel,
     FactSheetSubscription,
+    FieldSpec,
+    FieldValue,
+    Relation,
     SubscriptionRole,
     Tag,
     TagGroup,
     User,
     Workspace,
+    copy_data_model,
+    lifecycle_phases,
+    now_iso,
+    parse_value,
+    value_fits,
+    value_type,
 )
 
 JsonDict = dict[str, Any]
@@ -190,55 +213,166 @@ def _load_subscriptions(ws: Workspace, doc: JsonDict) -> None:
                 restrict_to=list(r.get("restrictToFactSheetTypes") or []),
             )
         )
+    # Locals and positional arguments: generated:10000 loads about 7,700 of these.
+    fact_sheets, users = ws.fact_sheets, ws.users_by_id
+    role_types = {r.id: r.subscription_type for r in ws.subscription_roles.values()}
+    add = ws.add_subscription
     for s in doc.get("subscriptions") or []:
-        if s["factSheetId"] not in ws.fact_sheets or s["userId"] not in ws.users_by_id:
-            raise ValueError(f"subscription {s['id']}: unknown fact sheet or user")
-        if s["type"] not in SUBSCRIPTION_TYPES:
-            raise ValueError(f"subscription {s['id']}: invalid type {s['type']!r}")
-        for role_id in s.get("roleIds") or []:
-            role = ws.subscription_roles.get(role_id)
-            if role is None or role.subscription_type != s["type"]:
-                raise ValueError(f"subscription {s['id']}: role {role_id} does not fit")
-        ws.add_subscription(
+        sub_id, fs_id, user_id, sub_type = s["id"], s["factSheetId"], s["userId"], s["type"]
+        if fs_id not in fact_sheets or user_id not in users:
+            raise ValueError(f"subscription {sub_id}: unknown fact sheet or user")
+        if sub_type not in SUBSCRIPTION_TYPES:
+            raise ValueError(f"subscription {sub_id}: invalid type {sub_type!r}")
+        role_ids = s.get("roleIds") or ()
+        for role_id in role_ids:
+            if role_types.get(role_id) != sub_type:
+                raise ValueError(f"subscription {sub_id}: role {role_id} does not fit")
+        add(
             FactSheetSubscription(
-                id=s["id"],
-                fact_sheet_id=s["factSheetId"],
-                user_id=s["userId"],
-                type=s["type"],
-                role_ids=dict.fromkeys(s.get("roleIds") or []),
-                created_at=s.get("createdAt") or SEEDED_SUBSCRIPTION_CREATED_AT,
+                sub_id,
+                fs_id,
+                user_id,
+                sub_type,
+                dict.fromkeys(role_ids),
+                s.get("createdAt") or SEEDED_SUBSCRIPTION_CREATED_AT,
             )
         )
 
 
-def merge_data_model(
-    base: dict[str, dict[str, list[str]]], override: dict[str, Any] | None
-) -> dict[str, dict[str, list[str]]]:
-    """Apply a data-model override; values must be valid GraphQL enum names."""
-    merged = {t: {f: list(v) for f, v in fields.items()} for t, fields in base.items()}
+#: Fields every fact sheet type has in GraphQL: a data-model field may not take their names.
+RESERVED_FIELDS = frozenset(
+    {
+        "id",
+        "rev",
+        "name",
+        "displayName",
+        "fullName",
+        "type",
+        "category",
+        "description",
+        "status",
+        "lxState",
+        "level",
+        "tags",
+        "subscriptions",
+        "createdAt",
+        "updatedAt",
+        "completion",
+        "comments",
+        "lifecycle",
+        "externalId",
+    }
+)
+_RELATION_NAME = re.compile(r"^rel[A-Z]")
+
+
+def _field_spec(fs_type: str, field_name: str, spec: Any) -> FieldSpec:
+    """A checked field spec: a list of enum names (single-select) or ``{"type": T}``."""
+    where = f"{fs_type}.{field_name}"
+    if not _ENUM_NAME.match(field_name):
+        raise ValueError(f"invalid field {where}: not a GraphQL name")
+    if field_name in RESERVED_FIELDS or _RELATION_NAME.match(field_name):
+        raise ValueError(f"invalid field {where}: the name is taken by a built-in field")
+    if isinstance(spec, dict):
+        kind = spec.get("type")
+        if set(spec) != {"type"} or kind not in VALUE_TYPES:
+            raise ValueError(
+                f"invalid field {where}: expected [values...] or "
+                f'{{"type": {" | ".join(repr(t) for t in VALUE_TYPES)}}}, got {spec!r}'
+            )
+        return {"type": str(kind)}
+    if not isinstance(spec, list) or not spec:
+        raise ValueError(f"invalid field {where}: expected a non-empty list of values")
+    bad = [v for v in spec if not isinstance(v, str) or not _ENUM_NAME.match(v)]
+    if bad or len(set(spec)) != len(spec):
+        raise ValueError(f"invalid values for {where}: {spec!r}")
+    return list(spec)
+
+
+def _check_names(fs_type: str, fields: dict[str, FieldSpec]) -> None:
+    """A single-select ``x`` also serves ``xDescription``; no other field may take that name."""
+    described = {f + "Description" for f, spec in fields.items() if isinstance(spec, list)}
+    clash = sorted(described & set(fields))
+    if clash:
+        raise ValueError(
+            f"invalid field {fs_type}.{clash[0]}: the name is taken by the description of "
+            f"the single-select {clash[0].removesuffix('Description')}"
+        )
+
+
+def merge_data_model(base: DataModel, override: dict[str, Any] | None) -> DataModel:
+    """Apply a data-model override (a list: a single-select's values, worst first, each a
+    GraphQL enum name; ``{"type": "DOUBLE" | "INTEGER" | "STRING"}``: a number or text field;
+    ``null``: remove the field). Raises ValueError naming the field."""
+    merged = copy_data_model(base)
+    if override is not None and not isinstance(override, dict):
+        raise ValueError('expected {type: {field: [values...] | {"type": T} | null}}')
     for fs_type, fields in (override or {}).items():
         if not _ENUM_NAME.match(fs_type):
             raise ValueError(f"invalid fact sheet type name {fs_type!r}")
+        if fs_type in RESERVED_TYPE_NAMES or fs_type.startswith("__"):
+            raise ValueError(f"invalid fact sheet type name {fs_type!r}: a GraphQL type's name")
+        if fields is not None and not isinstance(fields, dict):
+            raise ValueError(f"invalid fields of {fs_type}: expected an object")
         target = merged.setdefault(fs_type, {})
-        for field_name, values in (fields or {}).items():
-            if values is None:
+        for field_name, spec in (fields or {}).items():
+            if spec is None:
                 target.pop(field_name, None)
-                continue
-            if not _ENUM_NAME.match(field_name) or not values:
-                raise ValueError(f"invalid field {fs_type}.{field_name}")
-            bad = [v for v in values if not isinstance(v, str) or not _ENUM_NAME.match(v)]
-            if bad or len(set(values)) != len(values):
-                raise ValueError(f"invalid values for {fs_type}.{field_name}: {values!r}")
-            target[field_name] = list(values)
+            else:
+                target[field_name] = _field_spec(fs_type, field_name, spec)
+        _check_names(fs_type, target)
     return merged
+
+
+def _field_value(fs_id: str, spec: FieldSpec | None, key: str, value: Any) -> FieldValue:
+    """A seed's field value, checked against its spec (ValueError naming the fact sheet)."""
+    kind = value_type(spec)
+    if kind is not None:
+        try:
+            return parse_value(kind, value)
+        except ValueError as exc:
+            raise ValueError(f"fact sheet {fs_id}: invalid {key}={value!r}: {exc}") from exc
+    if not isinstance(spec, list) or value not in spec:
+        raise ValueError(f"fact sheet {fs_id}: invalid {key}={value!r}")
+    return str(value)
+
+
+def _completion(fs_id: str, value: Any) -> float:
+    """A seed's ``completion``: a number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"fact sheet {fs_id}: completion must be a number in [0, 1]")
+    return float(value)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a workspace is built or generated.
+
+    ``generated:10000`` allocates some 150,000 long-lived objects (fact sheets, their dicts,
+    subscriptions, lifecycles) that hold no reference cycles; without a pause the collector
+    rescans the growing heap again and again, a third of the whole time. Restores the previous
+    state (a pause inside a pause leaves it off).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def build_workspace(doc: JsonDict, data_model_override: dict[str, Any] | None = None) -> Workspace:
     """Turn a seed document into a :class:`Workspace` (validates references)."""
+    with _gc_paused():
+        return _build_workspace(doc, data_model_override)
+
+
+def _build_workspace(doc: JsonDict, data_model_override: dict[str, Any] | None) -> Workspace:
     doc_model = merge_data_model(DEFAULT_DATA_MODEL, doc.get("dataModel"))
     # Values that only the extra override invalidates are dropped (the fact sheet loses the
     # value), values invalid under the document's own model are an error.
-    model = merge_data_model(doc_model, data_model_override)
+    model = merge_data_model(doc_model, data_model_override) if data_model_override else doc_model
     ws_doc = doc["workspace"]
     account = doc.get("account") or {"id": str(uuid.uuid4()), "name": "Sandbox Account"}
     ws = Workspace(
@@ -274,31 +408,84 @@ def build_workspace(doc: JsonDict, data_model_override: dict[str, Any] | None = 
             )
     for t in doc.get("otherTags", []):
         ws.add_tag(Tag(id=t["id"], name=t["name"], group_id=None, description=t.get("description")))
+    stamp = now_iso()  # one creation time for every seeded fact sheet
     for f in doc.get("factSheets", []):
-        fs_type = f["type"]
-        fields = {k: v for k, v in (f.get("fields") or {}).items() if v is not None}
-        declared = doc_model.get(fs_type, {})
-        for key, value in fields.items():
-            if key not in declared or value not in declared[key]:
-                raise ValueError(f"fact sheet {f['id']}: invalid {key}={value!r}")
-        allowed = model.get(fs_type, {})
-        fields = {k: v for k, v in fields.items() if k in allowed and v in allowed[k]}
-        for tag_id in f.get("tags", []):
-            if tag_id not in ws.tags:
-                raise ValueError(f"fact sheet {f['id']}: unknown tag {tag_id}")
-        ws.add_fact_sheet(
-            fs_type=fs_type,
-            name=f["name"],
-            fs_id=f["id"],
-            description=f.get("description"),
-            fields=fields,
-            tag_ids=f.get("tags", []),
-            status=f.get("status", "ACTIVE"),
-            lx_state=f.get("lxState", "DRAFT"),
-            rev=int(f.get("rev", 1)),
-        )
+        _load_fact_sheet(ws, f, doc_model.get(f["type"], {}), model.get(f["type"], {}), stamp)
+    _load_relations(ws, doc)
     _load_subscriptions(ws, doc)
     return ws
+
+
+def _load_fact_sheet(
+    ws: Workspace,
+    f: JsonDict,
+    declared: dict[str, FieldSpec],
+    allowed: dict[str, FieldSpec],
+    stamp: str,
+) -> None:
+    """One seed fact sheet: values invalid under the document's own model (``declared``) are an
+    error, values only the extra override (``allowed``) invalidates are dropped."""
+    fs_id, fs_type = f["id"], f["type"]
+    fields: dict[str, FieldValue] = {}
+    for key, value in (f.get("fields") or {}).items():
+        if value is None:
+            continue
+        spec = declared.get(key)
+        # The common case (a known single-select value) stays a dict lookup and a list scan.
+        if isinstance(spec, list) and value in spec:
+            fields[key] = value
+        else:
+            fields[key] = _field_value(fs_id, spec, key, value)
+    if allowed is not declared:
+        fields = {k: v for k, v in fields.items() if value_fits(allowed.get(k), v)}
+    for tag_id in f.get("tags", []):
+        if tag_id not in ws.tags:
+            raise ValueError(f"fact sheet {fs_id}: unknown tag {tag_id}")
+    completion = f.get("completion")
+    fs = ws.add_fact_sheet(
+        fs_type=fs_type,
+        name=f["name"],
+        fs_id=fs_id,
+        description=f.get("description"),
+        fields=fields,
+        tag_ids=f.get("tags", []),
+        status=f.get("status", "ACTIVE"),
+        lx_state=f.get("lxState", "DRAFT"),
+        rev=int(f.get("rev", 1)),
+        completion=0.0 if completion is None else _completion(fs_id, completion),
+        created_at=stamp,
+    )
+    lifecycle = f.get("lifecycle")
+    if lifecycle is not None:
+        if fs_type not in LIFECYCLE_TYPES:
+            raise ValueError(f"fact sheet {fs_id}: a {fs_type} has no lifecycle")
+        try:
+            fs.set_lifecycle(lifecycle_phases(lifecycle))
+        except ValueError as exc:
+            raise ValueError(f"fact sheet {fs_id}: {exc}") from exc
+
+
+def _load_relations(ws: Workspace, doc: JsonDict) -> None:
+    """``relations: [{id?, type, fromId, toId, attributes?}]`` between seeded fact sheets (the
+    store the Integration API engine writes, so GraphQL's ``rel<From>To<To>`` lists them)."""
+    for index, r in enumerate(doc.get("relations") or []):
+        rel_type, from_id, to_id = r.get("type"), r.get("fromId"), r.get("toId")
+        if not isinstance(rel_type, str) or not _RELATION_NAME.match(rel_type):
+            raise ValueError(f"relations[{index}]: type must be rel<From>To<To>, got {rel_type!r}")
+        if from_id not in ws.fact_sheets or to_id not in ws.fact_sheets:
+            raise ValueError(f"relations[{index}]: unknown fact sheet {from_id} or {to_id}")
+        if ws.relation(rel_type, from_id, to_id) is not None:
+            raise ValueError(f"relations[{index}]: duplicate {rel_type} {from_id} -> {to_id}")
+        ws.add_relation(
+            Relation(
+                id=r.get("id") or _stable_id(ws.id, "relation", rel_type, from_id, to_id),
+                type=rel_type,
+                from_id=from_id,
+                to_id=to_id,
+                attributes=dict(r.get("attributes") or {}),
+                rev=1,
+            )
+        )
 
 
 # --- generated workspaces -------------------------------------------------------------------
@@ -338,8 +525,8 @@ def is_high(value: str, order: list[str], high_from: str | None = None) -> bool:
 
 
 def expected_time(
-    functional: str | None,
-    technical: str | None,
+    functional: FieldValue | None,
+    technical: FieldValue | None,
     data_model: dict[str, Any] | None = None,
     *,
     functional_high_from: str | None = None,
@@ -352,6 +539,8 @@ def expected_time(
     never to decide anything at runtime. A value outside its order raises ValueError (the
     client classifies it as unclassifiable; a test should never produce one).
     """
+    if not isinstance(functional, str) or not isinstance(technical, str):
+        return None  # unset (a fit is never a number)
     if not functional or not technical:
         return None
     f_order, t_order = fit_orders(data_model)
@@ -439,6 +628,24 @@ def _archived_indexes(n_applications: int, archived: float, seed: int) -> set[in
     return set(picker.sample(range(1, n_applications + 1), count))
 
 
+#: The project's own fields the demo and generated workspaces declare on Application (on top of
+#: LeanIX's default data model): the survey score target and a free-text note.
+SANDBOX_FIELDS: dict[str, dict[str, Any]] = {
+    "Application": {
+        "cloudReadinessScore": {"type": "DOUBLE"},
+        "cloudReadinessNote": {"type": "STRING"},
+    }
+}
+
+
+def _sandbox_data_model(data_model: dict[str, Any] | None) -> dict[str, Any]:
+    """:data:`SANDBOX_FIELDS` with a caller's override on top (the override wins)."""
+    merged: dict[str, Any] = {t: dict(f) for t, f in SANDBOX_FIELDS.items()}
+    for fs_type, fields in (data_model or {}).items():
+        merged[fs_type] = None if fields is None else {**merged.get(fs_type, {}), **fields}
+    return merged
+
+
 def generate_workspace(
     n_applications: int,
     seed: int,
@@ -450,14 +657,23 @@ def generate_workspace(
 
     Fits are spread over all values of their field's order (``data_model`` may give custom
     orders, worst first; about 10% unset each); about 10% carry a TIME tag, a third of those
-    wrong; exactly ``round(n * archived)`` are ARCHIVED; the first three active ones have the
-    :func:`default_subscriptions` (ids derived, no RNG drawn). Plain dicts and one RNG keep 10,000+
-    Applications well under a second; without options the output is the same as it always was.
+    wrong; exactly ``round(n * archived)`` are ARCHIVED; every third is BROKEN_QUALITY_SEAL,
+    the others APPROVED; the first three active ones have the :func:`default_subscriptions`
+    (ids derived, no RNG drawn). Completion, lifecycles and the other subscribers come from
+    :func:`_quality_extras` (an RNG of their own). Plain dicts and one RNG keep 10,000+
+    Applications well under a second; ids, fits, tags and states are the same as they always
+    were for the same options.
     """
+    with _gc_paused():
+        return _generate(n_applications, seed, archived, data_model)
+
+
+def _generate(
+    n_applications: int, seed: int, archived: float, data_model: dict[str, Any] | None
+) -> JsonDict:
     rng = random.Random(seed)
     doc = base_document(rng, workspace_name=f"sandbox-generated-{n_applications}")
-    if data_model:
-        doc["dataModel"] = data_model
+    doc["dataModel"] = _sandbox_data_model(data_model)
     f_values, t_values = fit_orders(data_model)
     gone = _archived_indexes(n_applications, archived, seed)
     time_tags = {t["name"]: t["id"] for t in doc["tagGroups"][0]["tags"]}
@@ -492,4 +708,83 @@ def generate_workspace(
             {"id": _uuid(rng), "type": "ITComponent", "name": f"Generated Component {i:04d}"}
         )
     doc["factSheets"] = fact_sheets
-    return with_default_subscriptions(doc)
+    with_default_subscriptions(doc)
+    _quality_extras(doc, seed)
+    return doc
+
+
+#: Lifecycle shares of generated fact sheets: (share with a lifecycle, share of those whose
+#: endOfLife is already past), per type.
+_LIFECYCLE_SHARES = {"Application": (0.4, 0.25), "ITComponent": (0.6, 0.3)}
+_PHASE_STEPS = {True: (0, 1, 2, 6, 8), False: (0, 1, 2, 8, 11)}
+
+
+@functools.lru_cache(maxsize=8192)
+def _dates(year: int, month: int, day: int, past_end: bool) -> tuple[tuple[str, str], ...]:
+    """Five ascending phase dates in years after ``year`` (fixed, not relative to today, so a
+    document stays the same): endOfLife in 2016-2023 when ``past_end``, else 2031-2038."""
+    return tuple(
+        (phase, f"{year + step:04d}-{month:02d}-{day:02d}")
+        for phase, step in zip(LIFECYCLE_PHASES, _PHASE_STEPS[past_end], strict=True)
+    )
+
+
+def _quality_extras(doc: JsonDict, seed: int) -> None:
+    """Completion (0..1, two decimals) of every fact sheet, lifecycles for a share of
+    Applications and ITComponents (some past end of life), and subscribers for a share of the
+    active ones (about a third of the Applications have none), all drawn from an RNG of their
+    own so the main RNG's ids, fits and tags stay as they were. Kept lean: it runs for every
+    fact sheet of ``generated:10000``.
+
+    # ASSUMPTION [U]: the shares and subscriber mix are the emulator's examples.
+    """
+    draw = random.Random(f"lx-sandbox-quality:{seed}").random
+    roles = {r["name"]: [r["id"]] for r in doc["subscriptionRoles"]}
+    users = doc["users"]
+    human = next(u["id"] for u in users if not u.get("technical", True))
+    technical = next(u["id"] for u in users if u.get("technical", True))
+    owner = (human, "RESPONSIBLE", roles["Application Owner"])
+    # (upper bound of the draw, subscribers): none, an owner, an accountable, an owner with a
+    # technical observer, or only the technical user as owner (who is never a real owner).
+    app_plans: tuple[tuple[float, tuple[tuple[str, str, list[str]], ...]], ...] = (
+        (0.35, ()),
+        (0.65, (owner,)),
+        (0.8, ((human, "ACCOUNTABLE", roles["Business Owner"]),)),
+        (0.9, (owner, (technical, "OBSERVER", roles["Observer"]))),
+        (1.0, ((technical, "RESPONSIBLE", roles["Application Owner"]),)),
+    )
+    itc_plan = ((human, "RESPONSIBLE", roles["Technical Owner"]),)
+    subscribed = {s["factSheetId"] for s in doc["subscriptions"]}
+    subs: list[JsonDict] = doc["subscriptions"]
+    # Subscription ids: the workspace id's first groups and a counter (unique, no RNG drawn).
+    prefix = doc["workspace"]["id"][:24]
+    count = 0
+    for fs in doc["factSheets"]:
+        fs_type = fs["type"]
+        fs["completion"] = round(draw(), 2)
+        with_lifecycle, past = _LIFECYCLE_SHARES.get(fs_type, (0.0, 0.0))
+        if draw() < with_lifecycle:
+            year = (2008 if draw() < past else 2020) + int(draw() * 8)
+            dates = _dates(year, 1 + int(draw() * 12), 1 + int(draw() * 28), year < 2016)
+            fs["lifecycle"] = dict(dates)
+        pick = draw()
+        if fs.get("status", "ACTIVE") != "ACTIVE" or fs["id"] in subscribed:
+            continue
+        if fs_type == "Application":
+            plan = next(p for limit, p in app_plans if pick < limit)
+        elif fs_type == "ITComponent" and pick < 0.5:
+            plan = itc_plan
+        else:
+            continue
+        for user_id, sub_type, role_ids in plan:
+            count += 1
+            subs.append(
+                {
+                    "id": f"{prefix}{count:012x}",
+                    "factSheetId": fs["id"],
+                    "userId": user_id,
+                    "type": sub_type,
+                    "roleIds": role_ids,
+                    "createdAt": SEEDED_SUBSCRIPTION_CREATED_AT,
+                }
+            )

@@ -8,16 +8,30 @@ creation order per type, which gives stable, O(page) cursor pagination.
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import random
+import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, TypeAlias
+
+#: A data-model field: a single-select's value order (worst first), or ``{"type": T}`` with T
+#: one of :data:`VALUE_TYPES` (a number or text field).
+FieldSpec: TypeAlias = list[str] | dict[str, str]
+#: ``{fact sheet type: {field: spec}}``, the JSON form ``GET /_sandbox/datamodel`` answers.
+DataModel: TypeAlias = dict[str, dict[str, FieldSpec]]
+#: A stored field value: a single-select value or text (str), a DOUBLE (float), an INTEGER (int).
+FieldValue: TypeAlias = str | int | float
+
+#: Types of number and text fields. ASSUMPTION [I]: LeanIX's data model names its field types
+#: DOUBLE, INTEGER and STRING (besides SINGLE_SELECT); GraphQL serves them as Float, Int, String.
+VALUE_TYPES = ("DOUBLE", "INTEGER", "STRING")
 
 #: Value order of the default data model, worst first ([V] §2.4; TIME values [V3] §2.5).
-DEFAULT_DATA_MODEL: dict[str, dict[str, list[str]]] = {
+DEFAULT_DATA_MODEL: DataModel = {
     "Application": {
         "functionalSuitability": ["unreasonable", "insufficient", "appropriate", "perfect"],
         "technicalSuitability": ["inappropriate", "unreasonable", "adequate", "fullyAppropriate"],
@@ -41,6 +55,28 @@ DEFAULT_DATA_MODEL: dict[str, dict[str, list[str]]] = {
     "TechnicalStack": {},
 }
 
+#: Lifecycle phases in their order. ASSUMPTION [V3]: LeanIX's default phases (D-GQLADV shows
+#: ``plan`` and ``phaseIn``, the Integration API docs the rest).
+LIFECYCLE_PHASES = ("plan", "phaseIn", "active", "phaseOut", "endOfLife")
+_PHASE_SET = frozenset(LIFECYCLE_PHASES)
+#: Fact sheet types with a lifecycle. ASSUMPTION [V3]: Application and ITComponent carry one in
+#: LeanIX's default data model (other types may too; the emulator models these two).
+LIFECYCLE_TYPES = frozenset({"Application", "ITComponent"})
+#: Relations GraphQL exposes, as (from, to) type pairs: ``rel<From>To<To>`` on From and
+#: ``rel<To>To<From>`` on To both list the relations stored between the two. ASSUMPTION [V3]:
+#: LeanIX's ``rel<From>To<To>`` naming and these pairs of its default data model.
+RELATION_PAIRS = (
+    ("Application", "ITComponent"),
+    ("Application", "UserGroup"),
+    ("Application", "BusinessCapability"),
+    ("Application", "DataObject"),
+    ("Application", "Process"),
+    ("Application", "Project"),
+    ("ITComponent", "Provider"),
+    ("ITComponent", "UserGroup"),
+)
+#: Comment states. ASSUMPTION [U]: LeanIX's comment status enum is not in the reference.
+COMMENT_STATUSES = ("ACTIVE", "CLOSED")
 #: lxState values [V] §2.2.
 LX_STATES = ("APPROVED", "BROKEN_QUALITY_SEAL", "DRAFT", "REJECTED")
 #: Fact sheet status values [V] §2.2.
@@ -50,6 +86,124 @@ STATUSES = ("ACTIVE", "ARCHIVED")
 def now_iso() -> str:
     """UTC timestamp in the ISO form LeanIX payloads use (``...Z``)."""
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def single_selects(model: DataModel, fs_type: str) -> dict[str, list[str]]:
+    """The single-select fields of ``fs_type`` with their value orders (no number/text fields)."""
+    return {k: v for k, v in model.get(fs_type, {}).items() if isinstance(v, list)}
+
+
+def value_type(spec: FieldSpec | None) -> str | None:
+    """``DOUBLE`` / ``INTEGER`` / ``STRING`` for a number or text field, None otherwise."""
+    return spec.get("type") if isinstance(spec, dict) else None
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_DOUBLE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INT_RANGE = (-(2**31), 2**31 - 1)
+
+
+def parse_value(kind: str, raw: Any) -> FieldValue:
+    """A number or text field's value from a patch string (or a seed's JSON value).
+
+    Raises ValueError with the reason.
+
+    # ASSUMPTION [I] §2.6: numbers are decimal text as Java parses them (``72.5``, ``-3``,
+    # ``1e3``; no NaN/Infinity); INTEGER is a 32-bit integer (GraphQL Int).
+    """
+    if kind == "STRING":
+        if not isinstance(raw, str):
+            raise ValueError("expected text")
+        return raw
+    if isinstance(raw, bool):
+        raise ValueError("expected a number")
+    text = raw.strip() if isinstance(raw, str) else raw
+    if kind == "INTEGER":
+        if isinstance(text, float) and text.is_integer():
+            text = int(text)
+        if isinstance(text, str) and _INTEGER.fullmatch(text):
+            text = int(text)
+        if not isinstance(text, int) or not _INT_RANGE[0] <= text <= _INT_RANGE[1]:
+            raise ValueError("expected a 32-bit integer")
+        return text
+    if isinstance(text, str) and _DOUBLE.fullmatch(text):
+        text = float(text)
+    if not isinstance(text, int | float) or not math.isfinite(float(text)):
+        raise ValueError("expected a finite number")
+    return float(text)
+
+
+def copy_data_model(model: Mapping[str, Mapping[str, FieldSpec]]) -> DataModel:
+    """A deep copy (lists and field dicts copied)."""
+    return {
+        t: {f: list(v) if isinstance(v, list) else dict(v) for f, v in fields.items()}
+        for t, fields in model.items()
+    }
+
+
+def value_fits(spec: FieldSpec | None, value: FieldValue) -> bool:
+    """Whether a stored value is valid under a field spec (None = the field does not exist)."""
+    if isinstance(spec, list):
+        return isinstance(value, str) and value in spec
+    kind = value_type(spec)
+    if kind == "STRING":
+        return isinstance(value, str)
+    if kind == "INTEGER":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "DOUBLE":
+        return isinstance(value, float)
+    return False
+
+
+def parse_date(text: Any) -> str:
+    """A ``YYYY-MM-DD`` date, checked (a real calendar day); raises ValueError."""
+    if not isinstance(text, str) or len(text) != 10:
+        raise ValueError(f"invalid date {text!r} (expected YYYY-MM-DD)")
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"invalid date {text!r} (expected YYYY-MM-DD)") from exc
+    return text
+
+
+def lifecycle_phases(raw: Any) -> dict[str, str]:
+    """``{phase: startDate}`` in phase order from ``{"phases": [{"phase", "startDate"}]}`` (a
+    /lifecycle patch's JSON or a seed's value) or from ``{phase: startDate}``; raises ValueError
+    naming the problem."""
+    if not isinstance(raw, dict):
+        raise ValueError('lifecycle must be {"phases": [{"phase", "startDate"}]}')
+    if "phases" in raw:
+        items = raw["phases"]
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ValueError("lifecycle phases must be a list of {phase, startDate}")
+        pairs: list[tuple[Any, Any]] = [(i.get("phase"), i.get("startDate")) for i in items]
+    else:
+        pairs = list(raw.items())
+    phases: dict[str, str] = {}
+    for phase, start in pairs:
+        if phase not in _PHASE_SET:
+            raise ValueError(
+                f"unknown lifecycle phase {phase!r} (known: {', '.join(LIFECYCLE_PHASES)})"
+            )
+        if phase in phases:
+            raise ValueError(f"lifecycle phase {phase} given twice")
+        phases[phase] = parse_date(start)
+    return {p: phases[p] for p in LIFECYCLE_PHASES if p in phases}
+
+
+def current_phase(phases: Mapping[str, str], today: date | None = None) -> str | None:
+    """The phase current on ``today`` (UTC today by default): the one with the latest start
+    date on or before it (the later phase on a tie); None if none has started.
+
+    # ASSUMPTION [V3]: LeanIX's ``lifecycle.asString`` is the current phase's name.
+    """
+    day = (today or datetime.now(UTC).date()).isoformat()
+    best: tuple[str, int] | None = None
+    for index, phase in enumerate(LIFECYCLE_PHASES):
+        start = phases.get(phase)
+        if start is not None and start <= day and (best is None or start >= best[0]):
+            best = (start, index)
+    return None if best is None else LIFECYCLE_PHASES[best[1]]
 
 
 #: Ids need to be unique, not secret: a PRNG seeded from the OS is ten times faster than
@@ -112,11 +266,14 @@ class Tag:
 
 @dataclass(slots=True)
 class FactSheet:
-    """One fact sheet. ``fields`` holds the data-model (single-select) fields that have values.
+    """One fact sheet. ``fields`` holds the data-model fields that have values: single-selects
+    and texts as str, DOUBLE fields as float, INTEGER fields as int.
 
-    ``external_ids`` (id field name, e.g. ``externalId`` -> value) and ``attributes`` (lifecycle
-    and other non-single-select fields) are written by the Integration API engine; set external
-    ids through :meth:`Workspace.set_external_id` so the index stays right.
+    ``external_ids`` (id field name, e.g. ``externalId`` -> value) and ``attributes`` (free
+    fields the Integration API engine writes) are set by the engine; set external ids through
+    :meth:`Workspace.set_external_id` so the index stays right. The lifecycle lives in
+    ``attributes["lifecycle"]`` as ``{phase: "YYYY-MM-DD"}`` in phase order (one place for
+    GraphQL patches, seeds and the engine; see :attr:`lifecycle`).
     """
 
     id: str
@@ -127,7 +284,7 @@ class FactSheet:
     description: str | None = None
     status: str = "ACTIVE"
     lx_state: str = "DRAFT"
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, FieldValue] = field(default_factory=dict)
     tag_ids: list[str] = field(default_factory=list)
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
@@ -135,11 +292,44 @@ class FactSheet:
     attributes: dict[str, Any] = field(default_factory=dict)
     #: The user who created it (None for seeded fact sheets).
     created_by: str | None = None
+    #: Completion 0..1. ASSUMPTION [I]: LeanIX computes it from section weights the emulator
+    #: does not model, so it is stored as given (seed, ``PATCH /_sandbox/factsheets/{id}``).
+    completion: float = 0.0
 
     @property
     def external_id(self) -> str | None:
         """The value of the standard ``externalId`` field, if set."""
         return self.external_ids.get("externalId")
+
+    @property
+    def lifecycle(self) -> dict[str, str]:
+        """``{phase: startDate}`` (empty without a lifecycle); a copy, write with
+        :meth:`set_lifecycle`."""
+        stored = self.attributes.get("lifecycle")
+        return dict(stored) if isinstance(stored, dict) else {}
+
+    def set_lifecycle(self, phases: Mapping[str, str]) -> None:
+        """Store the lifecycle in phase order (no phases removes it)."""
+        ordered = {p: phases[p] for p in LIFECYCLE_PHASES if p in phases}
+        if ordered:
+            self.attributes["lifecycle"] = ordered
+        else:
+            self.attributes.pop("lifecycle", None)
+
+
+@dataclass(slots=True)
+class Comment:
+    """A comment on a fact sheet.
+
+    # ASSUMPTION [U]: LeanIX's comments are not in the reference.
+    """
+
+    id: str
+    fact_sheet_id: str
+    message: str
+    author_id: str
+    status: str = "ACTIVE"
+    created_at: str = field(default_factory=now_iso)
 
 
 @dataclass(slots=True)
@@ -192,16 +382,13 @@ class Workspace:
         name: str,
         account_id: str,
         account_name: str,
-        data_model: dict[str, dict[str, list[str]]] | None = None,
+        data_model: DataModel | None = None,
     ) -> None:
         self.id = workspace_id
         self.name = name
         self.account_id = account_id
         self.account_name = account_name
-        self.data_model: dict[str, dict[str, list[str]]] = {
-            t: {f: list(v) for f, v in fields.items()}
-            for t, fields in (data_model or DEFAULT_DATA_MODEL).items()
-        }
+        self.data_model: DataModel = copy_data_model(data_model or DEFAULT_DATA_MODEL)
         self.users_by_token: dict[str, User] = {}
         self.users_by_id: dict[str, User] = {}
         self.tag_groups: dict[str, TagGroup] = {}
@@ -220,6 +407,28 @@ class Workspace:
         self.subscription_roles: dict[str, SubscriptionRole] = {}
         self.fs_subscriptions: dict[str, FactSheetSubscription] = {}
         self._subscriptions_of: dict[str, list[FactSheetSubscription]] = {}
+        self._comments_of: dict[str, list[Comment]] = {}
+
+    # -- data model --------------------------------------------------------------------------
+    def set_data_model(self, model: DataModel) -> None:
+        """Switch to ``model``, dropping stored values it no longer allows (a removed field, a
+        single-select value outside its new order, a field whose kind changed)."""
+        for fs in self.fact_sheets.values():
+            allowed = model.get(fs.type, {})
+            for key, value in list(fs.fields.items()):
+                if not value_fits(allowed.get(key), value):
+                    del fs.fields[key]
+        self.data_model = copy_data_model(model)
+
+    # -- comments ----------------------------------------------------------------------------
+    def add_comment(self, comment: Comment) -> Comment:
+        """Register a comment on its fact sheet."""
+        self._comments_of.setdefault(comment.fact_sheet_id, []).append(comment)
+        return comment
+
+    def comments_of(self, fs_id: str) -> list[Comment]:
+        """The comments of one fact sheet, newest first."""
+        return list(reversed(self._comments_of.get(fs_id, ())))
 
     # -- users -------------------------------------------------------------------------------
     def add_user(self, user: User) -> None:
@@ -274,16 +483,20 @@ class Workspace:
         name: str,
         fs_id: str | None = None,
         description: str | None = None,
-        fields: dict[str, str] | None = None,
+        fields: Mapping[str, FieldValue] | None = None,
         tag_ids: Iterable[str] = (),
         status: str = "ACTIVE",
         lx_state: str = "DRAFT",
         rev: int = 0,
         created_by: str | None = None,
+        completion: float = 0.0,
+        created_at: str | None = None,
     ) -> FactSheet:
-        """Create a fact sheet and index it (appends, so cursors stay stable)."""
+        """Create a fact sheet and index it (appends, so cursors stay stable); ``created_at``
+        (also its ``updatedAt``) defaults to now (a seed passes one stamp for all)."""
         if fs_type not in self.data_model:
             raise ValueError(f"unknown fact sheet type {fs_type!r}")
+        stamp = created_at or now_iso()
         fs = FactSheet(
             id=fs_id or new_id(),
             type=fs_type,
@@ -296,6 +509,9 @@ class Workspace:
             fields=dict(fields or {}),
             tag_ids=list(tag_ids),
             created_by=created_by,
+            completion=completion,
+            created_at=stamp,
+            updated_at=stamp,
         )
         if fs.id in self.fact_sheets:
             raise ValueError(f"duplicate fact sheet id {fs.id}")
@@ -344,6 +560,30 @@ class Workspace:
     def relations_of(self, fs_id: str) -> list[Relation]:
         """Relations that start or end at ``fs_id``."""
         return list(self._relations_of.get(fs_id, ()))
+
+    def related(self, fs: FactSheet, other_type: str) -> list[tuple[Relation, FactSheet]]:
+        """Active relations between ``fs`` and active fact sheets of ``other_type``, stored as
+        ``rel<fs.type>To<other_type>`` from ``fs`` or ``rel<other_type>To<fs.type>`` to it,
+        each with the fact sheet at the other end (oldest relation first).
+
+        # ASSUMPTION [I]: LeanIX lists one relation on both ends (``relApplicationToUserGroup``
+        # on the Application, ``relUserGroupToApplication`` on the UserGroup); relations to
+        # archived fact sheets are hidden, as LeanIX archives them with the fact sheet.
+        """
+        forward, backward = f"rel{fs.type}To{other_type}", f"rel{other_type}To{fs.type}"
+        found: list[tuple[Relation, FactSheet]] = []
+        for rel in self._relations_of.get(fs.id, ()):
+            if rel.status != "ACTIVE":
+                continue
+            if rel.type == forward and rel.from_id == fs.id:
+                other = self.fact_sheets.get(rel.to_id)
+            elif rel.type == backward and rel.to_id == fs.id:
+                other = self.fact_sheets.get(rel.from_id)
+            else:
+                continue
+            if other is not None and other.type == other_type and other.status == "ACTIVE":
+                found.append((rel, other))
+        return found
 
     def iter_after(self, fs_type: str | None, after_seq: int) -> Iterator[FactSheet]:
         """Fact sheets (of one type or all) with ``seq > after_seq``, in stable order."""

@@ -25,6 +25,7 @@ IDENTIFIERS = [
     "lx-functions-time",
     "lx-functions-creator-subscription",
     "lx-functions-archive-notice",
+    "lx-functions-survey",
     "lx-functions-quality-seal-notice",
     "lx-functions-subscription-removed",
     "lx-functions-relay",

@@ -45,7 +45,9 @@ def test_handlers_list_shows_every_route_and_how_it_stays_idempotent() -> None:
         "archive-notice",
         "quality-seal-notice",
         "subscription-removed",
+        "survey",
     }
+    assert listed["survey"]["idempotency"] == "rereads"
     assert listed["subscription-removed"]["idempotency"] == "event_id"
     assert listed["subscription-removed"]["sequenceGuard"] is True
     assert listed["time"]["route"] == "/api/leanix/time" and listed["time"]["reconciles"]
@@ -96,7 +98,7 @@ def test_status_lists_every_declared_subscription_with_its_delivery_figures(
     result = runner.invoke(app, [*NO_SETTINGS, "webhooks", "status", "--json"], env=_env(stack))
     assert result.exit_code == 0, result.output
     rows = {r["identifier"]: r for r in json.loads(result.output)}
-    assert len(rows) == 6 and all(r["exists"] for r in rows.values())
+    assert len(rows) == 7 and all(r["exists"] for r in rows.values())
     assert rows["lx-functions-relay"]["deliveryType"] == "PULL"
     latest = rows["lx-functions-creator-subscription"]["latestDelivery"]
     assert latest is not None, "the delivery happened"

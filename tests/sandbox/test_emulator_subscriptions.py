@@ -400,18 +400,19 @@ def test_generated_workspaces_seed_subscribers_deterministically(emu: Api) -> No
     emu.admin("POST", "/seed", json=body)
     apps = _apps(emu)
     active = [a for a in apps if a["status"] == "ACTIVE"]
-    first = [emu.admin("GET", f"/factsheets/{a['id']}")["subscriptions"] for a in active[:4]]
-    assert [[s["type"] for s in subs] for subs in first] == [
+    first = [emu.admin("GET", f"/factsheets/{a['id']}")["subscriptions"] for a in active]
+    assert [[s["type"] for s in subs] for subs in first[:3]] == [
         ["ACCOUNTABLE"],
         ["RESPONSIBLE"],
         ["RESPONSIBLE", "OBSERVER"],
-        [],
     ]
     assert first[2][1]["user"]["technicalUser"] is True
+    # The others: a generated mix (test_emulator_fields.py), some with no subscriber at all.
+    assert any(subs == [] for subs in first[3:]) and any(subs for subs in first[3:])
     archived = [a for a in apps if a["status"] == "ARCHIVED"]
     assert all(emu.admin("GET", f"/factsheets/{a['id']}")["subscriptions"] == [] for a in archived)
     emu.admin("POST", "/seed", json=body)
-    again = [emu.admin("GET", f"/factsheets/{a['id']}")["subscriptions"] for a in active[:4]]
+    again = [emu.admin("GET", f"/factsheets/{a['id']}")["subscriptions"] for a in active]
     assert again == first
     summary = emu.admin("GET", "/workspace")
     assert summary["factSheetCounts"]["Application"] == 30

@@ -13,12 +13,16 @@ from datetime import date
 from typing import Any
 
 from lx_sandbox.emulator.integration.expr import as_text, render
-from lx_sandbox.emulator.state import FactSheet, Workspace
+from lx_sandbox.emulator.state import (
+    LIFECYCLE_PHASES,
+    FactSheet,
+    Workspace,
+    parse_value,
+    single_selects,
+    value_type,
+)
 
 JsonDict = dict[str, Any]
-
-#: Lifecycle phases of the default data model.
-LIFECYCLE_PHASES = frozenset({"plan", "phaseIn", "active", "phaseOut", "endOfLife"})
 #: ASSUMPTION [I]: free fields of LeanIX's default data model the emulator stores as attributes
 #: (anything else that is neither a single-select field nor below is an unknown field).
 ATTRIBUTE_FIELDS = frozenset(
@@ -108,11 +112,19 @@ def set_field(ws: Workspace, fs: FactSheet, key: str, value: Any) -> None:
         text = as_text(value) or ""
         if _DATE.fullmatch(text) is None or not _valid_date(text):
             raise UpdateError(f"Invalid date '{text}' for {key} (expected yyyy-mm-dd)", error=True)
-        fs.attributes.setdefault("lifecycle", {})[phase] = text
-    elif key in ws.data_model.get(fs.type, {}):
+        # The same store as GraphQL's lifecycle (FactSheet.lifecycle), kept in phase order.
+        fs.set_lifecycle({**fs.lifecycle, phase: text})
+    elif kind := value_type(ws.data_model.get(fs.type, {}).get(key)):
+        # ASSUMPTION [I]: a number or text field takes the value as a GraphQL patch does.
+        try:
+            fs.fields[key] = parse_value(kind, as_text(value))
+        except ValueError as exc:
+            raise UpdateError(
+                f"Invalid value '{value}' for field {key}: {exc}", error=True
+            ) from exc
+    elif (allowed := single_selects(ws.data_model, fs.type).get(key)) is not None:
         text = as_text(value)
-        allowed = ws.data_model[fs.type][key]
-        if text not in allowed:
+        if text is None or text not in allowed:
             raise UpdateError(
                 f"Invalid value '{text}' for field {key} (allowed: {', '.join(allowed)})",
                 error=True,

@@ -9,7 +9,15 @@ from typing import Any
 
 from lx_sandbox.emulator.events import EventStore
 from lx_sandbox.emulator.patches import emit_fact_sheet_events
-from lx_sandbox.emulator.state import FactSheet, Relation, Tag, Workspace, new_id, now_iso
+from lx_sandbox.emulator.state import (
+    FactSheet,
+    FieldValue,
+    Relation,
+    Tag,
+    Workspace,
+    new_id,
+    now_iso,
+)
 
 JsonDict = dict[str, Any]
 
@@ -21,7 +29,7 @@ class Snapshot:
     name: str
     description: str | None
     status: str
-    fields: dict[str, str]
+    fields: dict[str, FieldValue]
     attributes: dict[str, Any]
     tag_ids: list[str]
     external_ids: dict[str, str]
