@@ -5,15 +5,15 @@ them, and a lease keeps instances from writing side by side."""
 from __future__ import annotations
 
 import logging
-import os
 
 import azure.functions as func
+
+from functions._timer import schedule
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions 1.x lacks a hint
 log = logging.getLogger(__name__)
 
-_DEFAULT_SCHEDULE = "0 30 2 * * *"
-_SCHEDULE = "%LX_METRICS_SCHEDULE%" if os.environ.get("LX_METRICS_SCHEDULE") else _DEFAULT_SCHEDULE
+_SCHEDULE = schedule("LX_METRICS_SCHEDULE", "0 30 2 * * *")
 
 
 @bp.function_name("metrics_snapshot")

@@ -5,15 +5,15 @@ e-mail channel; a rerun the same week enqueues nothing new."""
 from __future__ import annotations
 
 import logging
-import os
 
 import azure.functions as func
+
+from functions._timer import schedule
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions 1.x lacks a hint
 log = logging.getLogger(__name__)
 
-_DEFAULT_SCHEDULE = "0 0 7 * * 1"
-_SCHEDULE = "%LX_QUALITY_SCHEDULE%" if os.environ.get("LX_QUALITY_SCHEDULE") else _DEFAULT_SCHEDULE
+_SCHEDULE = schedule("LX_QUALITY_SCHEDULE", "0 0 7 * * 1")
 
 
 @bp.function_name("quality_reminders")

@@ -8,15 +8,15 @@ Insights); one channel or source failing is logged and the others go on.
 from __future__ import annotations
 
 import logging
-import os
 
 import azure.functions as func
+
+from functions._timer import schedule
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions 1.x lacks a hint
 log = logging.getLogger(__name__)
 
-_DEFAULT_SCHEDULE = "0 */1 * * * *"
-_SCHEDULE = "%LX_RELAY_SCHEDULE%" if os.environ.get("LX_RELAY_SCHEDULE") else _DEFAULT_SCHEDULE
+_SCHEDULE = schedule("LX_RELAY_SCHEDULE", "0 */1 * * * *")
 
 
 @bp.function_name("relay")

@@ -7,15 +7,15 @@ by side; a broken scoring model fails the invocation with the file and field nam
 from __future__ import annotations
 
 import logging
-import os
 
 import azure.functions as func
+
+from functions._timer import schedule
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions 1.x lacks a hint
 log = logging.getLogger(__name__)
 
-_DEFAULT_SCHEDULE = "0 */15 * * * *"
-_SCHEDULE = "%LX_SURVEY_SCHEDULE%" if os.environ.get("LX_SURVEY_SCHEDULE") else _DEFAULT_SCHEDULE
+_SCHEDULE = schedule("LX_SURVEY_SCHEDULE", "0 */15 * * * *")
 
 
 @bp.function_name("survey_scoring")

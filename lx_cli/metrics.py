@@ -8,11 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console(stderr=True)
-out = Console()
+from lx_cli._output import JsonOption, console, fail, out
 
 READS = "Reads LEANIX_*, LX_METRICS_* (types, schema names), TIME_* and LX_STATE_* (the ledger)."
 metrics_app = typer.Typer(
@@ -20,15 +18,7 @@ metrics_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 _BARS = "▁▂▃▄▅▆▇█"
-
-
-def _fail(exc: Exception, code: int = 2) -> typer.Exit:
-    from lx_cli.main import one_line
-
-    console.print(f"[red]error:[/red] {one_line(str(exc))}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def _day(text: str | None) -> date | None:
@@ -59,7 +49,7 @@ def snapshot(
         with console.status("measuring", spinner="dots") if not as_json else _Quiet():
             report = runtime.metrics_snapshot(dry_run=dry_run).run(day=when)
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     body = report.to_json()
     body["dryRun"] = dry_run
     if as_json:
@@ -131,17 +121,17 @@ def show(
     try:
         found = client.metrics.schema(schema)
         if found is None:
-            raise _fail(ValueError(f"no metrics schema named {schema!r}"))
+            raise fail(ValueError(f"no metrics schema named {schema!r}"))
         metrics = sorted(found.names("metric"))
         chosen = metric or (metrics[0] if metrics else "")
         if chosen not in metrics:
-            raise _fail(ValueError(f"the schema has no metric {chosen!r}; it has {metrics}"))
+            raise fail(ValueError(f"the schema has no metric {chosen!r}; it has {metrics}"))
         today = datetime.now(UTC).date()
         first = today - timedelta(days=days - 1)
         start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
         points = client.metrics.points(found.uuid, start=start, end=start + timedelta(days=days))
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     dimensions = sorted(found.names("dimension"))
     series: dict[str, dict[date, float]] = defaultdict(dict)
     for point in points:

@@ -8,11 +8,9 @@ import io
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console(stderr=True)
-out = Console()
+from lx_cli._output import console, fail, out
 
 READS = "Reads LEANIX_* and LX_QUALITY_FILE (the checkers, default infra/leanix/quality.json)."
 quality_app = typer.Typer(
@@ -43,8 +41,7 @@ def report(
         with console.status("checking", spinner="dots"):
             findings = reminders.run(send=False, organizations=by == "organization").findings
     except LxError as exc:
-        console.print(f"[red]error:[/red] {one_line(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        raise fail(exc) from None
     checkers = [c.id for c in reminders.config.checkers]
     rows = aggregate(findings, by)
     header = [by, "fact sheets", *checkers]

@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from lx_cli._output import JsonOption, console, fail, out
 
 if TYPE_CHECKING:
     from lx_core.notify.outbox import Outbox
 
-console = Console(stderr=True)
-out = Console()
 
 READS = (
     "Reads LX_RELAY_* (rules file), LX_STATE_* (outbox), LEANIX_* (PULL events), LX_SMTP_* "
@@ -26,14 +25,6 @@ relay_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-
-
-def _fail(exc: Exception, code: int = 2) -> typer.Exit:
-    from lx_cli.main import one_line
-
-    console.print(f"[red]error:[/red] {one_line(str(exc))}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def _outbox() -> tuple[Outbox, list[str]]:
@@ -78,7 +69,7 @@ def tick(as_json: JsonOption = False, force: Force = False) -> None:
             finally:
                 job.close()
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         out.print_json(json.dumps(report.to_json()))
     elif report.busy:
@@ -128,7 +119,7 @@ def status(as_json: JsonOption = False) -> None:
             )
         dead = len(outbox.dead_letters())
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         out.print_json(json.dumps({"channels": rows, "deadLetters": dead}))
         return
@@ -153,7 +144,7 @@ def dead_letters(as_json: JsonOption = False) -> None:
         outbox, _ = _outbox()
         letters = outbox.dead_letters()
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         out.print_json(
             json.dumps(
@@ -191,14 +182,14 @@ def replay(
 
     channel, sep, item = ident.partition("/")
     if not sep or not channel or not item:
-        raise _fail(ValueError("ID must be CHANNEL/ITEM, as `lx relay dead-letters` lists it"))
+        raise fail(ValueError("ID must be CHANNEL/ITEM, as `lx relay dead-letters` lists it"))
     try:
         outbox, channels = _outbox()
         if channel not in channels:
-            raise _fail(ValueError(f"no channel {channel!r} in the rules file"))
+            raise fail(ValueError(f"no channel {channel!r} in the rules file"))
         found = outbox.replay(channel, item, now=time.time())
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if not found:
-        raise _fail(ValueError(f"no dead letter {ident}"), code=1)
+        raise fail(ValueError(f"no dead letter {ident}"), code=1)
     out.print(f"queued {ident} again; the next relay tick delivers it", highlight=False)

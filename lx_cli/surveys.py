@@ -6,16 +6,15 @@ import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from lx_cli._output import JsonOption, console, fail, out
 
 if TYPE_CHECKING:
     from lx_core.jobs.survey_scoring import SurveyScorer
     from lx_core.surveys.model import ScoringModel
 
-console = Console(stderr=True)
-out = Console()
 
 READS = (
     "Reads LEANIX_* (the workspace), LX_SURVEY_MODELS_DIR (the scoring models) and, for the "
@@ -26,14 +25,6 @@ surveys_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-
-
-def _fail(exc: Exception, code: int = 2) -> typer.Exit:
-    from lx_cli.main import one_line
-
-    console.print(f"[red]error:[/red] {one_line(str(exc))}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def _scorer(*, dry_run: bool = False) -> SurveyScorer:
@@ -73,7 +64,7 @@ def list_surveys(as_json: JsonOption = False) -> None:
                 }
             )
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         out.print_json(json.dumps({"surveys": rows}))
         return
@@ -140,7 +131,7 @@ def score_survey(
 
             summary = scorer.rescore(model, run_id=run, progress=tick)
     except LxError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     report = summary.to_json()
     report["dryRun"] = dry_run
     if as_json:

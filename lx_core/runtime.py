@@ -24,7 +24,7 @@ from lx_core.config import (
 )
 from lx_core.jobs.time_tagging import TimeTagger
 from lx_core.leanix.client import LeanIXClient
-from lx_core.state.base import StateStore
+from lx_core.state.base import StateStore, store_required
 
 if TYPE_CHECKING:
     from lx_core.config import IntegrationSettings, RelaySettings, SurveySettings
@@ -152,10 +152,7 @@ def sync_ticker(name: str, *, owner: str | None = None) -> SyncTicker:
         raise ConfigurationError(f"no valid connector named {name!r} in {connectors_dir()}")
     store = state_store()
     if store is None:
-        raise ConfigurationError(
-            "Integration runs keep their state in the state store; set LX_STATE_*",
-            settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
-        )
+        raise store_required("Integration runs keep their state")
     return SyncTicker(
         connector,
         api=leanix_client().integration,
@@ -269,7 +266,6 @@ def workspace_url(client: LeanIXClient, settings: RelaySettings) -> str | None:
 def relay(owner: str | None = None) -> Relay:
     """A relay over the shared client and state store, with the rules file read now (a broken
     file is a ConfigurationError naming file and field; nothing is half-loaded)."""
-    from lx_core.errors import ConfigurationError
     from lx_core.jobs.time_reconcile import default_owner
     from lx_core.notify.crash import CrashPoints
     from lx_core.notify.relay import Relay
@@ -280,10 +276,7 @@ def relay(owner: str | None = None) -> Relay:
     rules = load_rules(relay_rules_file(settings), os.environ)
     store = state_store()
     if store is None:
-        raise ConfigurationError(
-            "The relay keeps its outbox in the state store; set LX_STATE_*",
-            settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
-        )
+        raise store_required("The relay keeps its outbox")
     client = leanix_client()
     return Relay(
         rules,

@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from lx_core.errors import ConfigurationError
 from lx_core.events import LeanIXEvent
 from lx_core.handlers import filters
 from lx_core.handlers.base import Handler, HandlerResult
 from lx_core.handlers.idempotency import EventClaims
 from lx_core.handlers.sequence import SequenceGuard
-from lx_core.state.base import Row, StateStore
+from lx_core.state.base import Row, StateStore, store_required
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +31,7 @@ class Dispatcher:
 
     def _store(self) -> StateStore:
         if self.store is None:
-            raise ConfigurationError(
-                f"handler {self.spec.name} keeps event ids and sequence numbers in the state "
-                "store; set LX_STATE_*",
-                settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
-            )
+            raise store_required(f"handler {self.spec.name} keeps event ids and sequence numbers")
         return self.store
 
     def dispatch(self, event: LeanIXEvent) -> HandlerResult:

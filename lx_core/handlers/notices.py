@@ -9,7 +9,7 @@ from lx_core.errors import LeanIXError
 from lx_core.leanix.client import LeanIXClient
 from lx_core.notify.notices import Notice
 from lx_core.notify.outbox import NoticeLog
-from lx_core.state.base import StateStore
+from lx_core.state.base import StateStore, store_required
 
 
 @dataclass
@@ -21,14 +21,10 @@ class NoticeContext:
     @classmethod
     def from_runtime(cls) -> NoticeContext:
         from lx_core import runtime
-        from lx_core.errors import ConfigurationError
 
         store = runtime.state_store()
         if store is None:
-            raise ConfigurationError(
-                "notices are recorded in the state store; set LX_STATE_*",
-                settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
-            )
+            raise store_required("notices are recorded")
         return cls(runtime.leanix_client(), store)
 
     def workspace_url(self) -> str | None:

@@ -19,10 +19,9 @@ from typing import Any
 from lx_core import deadline
 from lx_core.config import MetricsSettings, TimeSettings
 from lx_core.decisions.quality_figures import TypeFigures, add
-from lx_core.errors import ConfigurationError
 from lx_core.jobs.day_points import DayPoints, PutResult
 from lx_core.leanix.client import LeanIXClient
-from lx_core.state.base import StateStore
+from lx_core.state.base import StateStore, store_required
 from lx_core.state.lease import Lease
 
 log = logging.getLogger(__name__)
@@ -121,10 +120,7 @@ class MetricsSnapshot:
 
     def _ledger(self, name: str, metrics: tuple[str, ...], dimension: str) -> DayPoints:
         if self.store is None:
-            raise ConfigurationError(
-                "the snapshot records what it wrote in the state store; set LX_STATE_*",
-                settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
-            )
+            raise store_required("the snapshot records what it wrote")
         schema = self.client.metrics.ensure_schema(
             name,
             metrics=metrics,

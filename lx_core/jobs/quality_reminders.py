@@ -27,7 +27,7 @@ from lx_core.leanix.client import LeanIXClient
 from lx_core.notify.notices import DigestItem, QualityDigestNotice, notice_id
 from lx_core.notify.outbox import NoticeLog
 from lx_core.quality.model import QualityConfig
-from lx_core.state.base import StateStore
+from lx_core.state.base import StateStore, store_required
 from lx_core.state.lease import Lease
 
 log = logging.getLogger(__name__)
@@ -197,12 +197,7 @@ class QualityReminders:
         lease = None
         if send:
             if self.store is None:
-                from lx_core.errors import ConfigurationError
-
-                raise ConfigurationError(
-                    "reminders are recorded in the state store; set LX_STATE_*",
-                    settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
-                )
+                raise store_required("reminders are recorded")
             lease = Lease(
                 self.store, LEASE_NAME, owner=owner, duration=self.settings.tick_seconds + 60.0
             )

@@ -32,7 +32,7 @@ from lx_core.leanix.comments import COMMENTS_SELECTION, comment_messages, post_c
 from lx_core.leanix.fact_sheets import read_modify_write
 from lx_core.leanix.surveys import Poll, PollResult
 from lx_core.leanix.tags import TagCatalog, TagSpec
-from lx_core.state.base import StateStore
+from lx_core.state.base import StateStore, store_required
 from lx_core.state.lease import Lease
 from lx_core.surveys.answers import adapt
 from lx_core.surveys.model import ScoringModel
@@ -317,8 +317,10 @@ class SurveyScorer:
 
     def _points(self, model: ScoringModel) -> DayPoints:
         target = model.targets.metric
-        if target is None or self.store is None:
-            raise ValueError("the metric target needs the state store (LX_STATE_*)")
+        if target is None:
+            raise ValueError("the model has no metric target")
+        if self.store is None:
+            raise store_required("the metric target's day ledger is kept")
         name = target.schema_name
         metrics = self.client.metrics
 

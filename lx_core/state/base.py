@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from lx_core.errors import StateError
+from lx_core.errors import ConfigurationError, StateError
 
 #: Longest partition or row key. Azure allows 1 KiB; ours are short names and ids.
 MAX_KEY_LENGTH = 255
@@ -226,3 +226,12 @@ class StateStore(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def store_required(what: str) -> ConfigurationError:
+    """The error for work that needs the state store when none is configured; ``what`` says
+    what the store would keep (``"the relay keeps its outbox"``)."""
+    return ConfigurationError(
+        f"{what} in the state store; set LX_STATE_*",
+        settings=["LX_STATE_TABLE_ENDPOINT", "LX_STATE_CONNECTION_STRING"],
+    )
