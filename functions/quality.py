@@ -35,4 +35,6 @@ def quality_reminders(timer: func.TimerRequest) -> None:
     if report.busy:
         log.info("quality_reminders: another instance is sending this week's digests")
         return
-    log.info("quality_reminders: %s", report.to_json())
+    body = report.to_json()
+    body["digests"] = len(report.digests)  # counts, not the people
+    log.info("quality_reminders: %s", body)

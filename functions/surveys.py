@@ -38,10 +38,12 @@ def survey_scoring(timer: func.TimerRequest) -> None:
         log.info("survey_scoring: another instance is scoring")
         return
     report = summary.to_json()
-    level = logging.WARNING if report["unscorable"] else logging.INFO
+    level = logging.WARNING if report["unscorable"] or report["failed"] else logging.INFO
     log.log(
         level, "survey_scoring: %s", {k: v for k, v in report.items() if k != "unscorableResults"}
     )
     for outcome in summary.outcomes:
-        if outcome.status == "unscorable":
-            log.warning("survey result unscorable: %s", outcome.reason, extra=outcome.to_json())
+        if outcome.status in ("unscorable", "failed"):
+            log.warning(
+                "survey result %s: %s", outcome.status, outcome.result_id, extra=outcome.to_json()
+            )

@@ -10,6 +10,7 @@ from lx_core.events import LeanIXEvent
 from lx_core.handlers.base import Handler, HandlerResult
 from lx_core.handlers.specs import HandlerSpec, spec_named
 from lx_core.jobs.survey_scoring import SurveyScorer
+from lx_core.leanix.surveys import SurveyApi
 
 
 class SurveyHandler(Handler):
@@ -22,7 +23,9 @@ class SurveyHandler(Handler):
     def build(cls) -> SurveyHandler:
         from lx_core import runtime
 
-        return cls(runtime.survey_scorer())
+        scorer = runtime.survey_scorer()
+        scorer.rewrite_metrics = False  # a day's rewrite is the leased timer's job
+        return cls(scorer)
 
     def fact_sheet_types(self) -> None:
         return None
@@ -47,8 +50,15 @@ class SurveyHandler(Handler):
             summary = self.scorer.score_run(event.poll_run_id)
             status = "changed" if summary.count("changed") else "unchanged"
             return HandlerResult(status, fs_id, extra={"survey": summary.to_json()})
+        if event.poll_run_id is None and self.scorer.client.surveys.api() is SurveyApi.V2:
+            # Poll API v2 reads results per run only; the timer scores this one.
+            return HandlerResult(
+                "ignored", fs_id, "Poll API v2 and no run named: left to the timer"
+            )
         outcome = self.scorer.score_result_id(event.poll_result_id or "", run_id=event.poll_run_id)
-        status = {"gone": "ignored", "unscorable": "skipped"}.get(outcome.status, outcome.status)
+        status = {"gone": "ignored", "unscorable": "skipped", "failed": "skipped"}.get(
+            outcome.status, outcome.status
+        )
         return HandlerResult(
             status, outcome.fact_sheet_id or fs_id, outcome.reason, {"survey": outcome.to_json()}
         )

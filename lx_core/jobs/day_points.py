@@ -11,8 +11,10 @@ timestamp, and the state store keeps a ledger per schema and day of what should 
    ledger row is posted again. The ``~day`` row says "rewriting" until that finished, so a crash
    anywhere in it is repaired by the next ``put`` or ``repair`` of that day.
 
-Concurrent writers of one schema and day are not coordinated here; the timers that use this
-hold a lease for their run.
+Rewrites run only where ``rewrite=True``: the leased timers. Elsewhere (the survey webhook) a
+change is recorded ``posted: false`` and left for the timer's ``repair``, so a delivery never
+deletes a day it has no time to post again. A new key posted by a webhook while the timer
+rewrites the same day can still be posted twice (rare; the next change rewrites the day).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from lx_core.state.base import Op, Row, StateStore, transaction_chunks
 log = logging.getLogger(__name__)
 
 _MARK = "~day"
-Outcome = Literal["unchanged", "posted", "rewritten"]
+Outcome = Literal["unchanged", "posted", "rewritten", "deferred"]
 
 
 def day_start(day: date) -> datetime:
@@ -68,9 +70,16 @@ class DayPoints:
             after = page[-1].key
 
     def put(
-        self, day: date, key: str, values: Mapping[str, PointValue], *, _retried: bool = False
+        self,
+        day: date,
+        key: str,
+        values: Mapping[str, PointValue],
+        *,
+        rewrite: bool = True,
+        _retried: bool = False,
     ) -> PutResult:
-        """Make the day's point for ``key`` hold ``values``."""
+        """Make the day's point for ``key`` hold ``values``; without ``rewrite``, a change that
+        needs the day rewritten is recorded and ``deferred`` to ``repair``."""
         partition = self._partition(day)
         row = self.store.get(partition, key)
         rewriting = self._rewriting(day)
@@ -81,13 +90,13 @@ class DayPoints:
             # A changed point, a post a crash left in doubt, or an unfinished rewrite: only a
             # rewrite of the whole day replaces a point.
             self.store.upsert(partition, key, {"values": dict(values), "posted": False})
-            return self._rewrite(day)
+            return self._rewrite(day) if rewrite else PutResult("deferred")
         try:
             written = self.store.insert(partition, key, {"values": dict(values), "posted": False})
         except StateConflictError:  # another writer recorded this key first: compare again
             if _retried:
                 raise
-            return self.put(day, key, values, _retried=True)
+            return self.put(day, key, values, rewrite=rewrite, _retried=True)
         self.metrics.post_point(self.schema_uuid, day_start(day), dict(values))
         self.store.replace(
             partition, key, {"values": dict(values), "posted": True}, etag=written.etag

@@ -18,7 +18,8 @@ from typing import Any
 
 from lx_core import deadline
 from lx_core.config import MetricsSettings, TimeSettings
-from lx_core.decisions.quality_figures import TypeFigures, add
+from lx_core.decisions.quality_figures import UNCLASSIFIED, TypeFigures, add
+from lx_core.decisions.time_model import TimeClass
 from lx_core.jobs.day_points import DayPoints, PutResult
 from lx_core.leanix.client import LeanIXClient
 from lx_core.state.base import StateStore, store_required
@@ -109,6 +110,10 @@ class MetricsSnapshot:
         for fs_type in self.settings.fact_sheet_types:
             figures = TypeFigures(fs_type)
             reader = self.time_reader(fs_type)
+            if reader is not None:  # every class, so one that drops to 0 says 0
+                figures.time_classes = dict.fromkeys(
+                    [*(c.value for c in TimeClass), UNCLASSIFIED], 0
+                )
             for page in self.client.graphql.iter_fact_sheet_pages(
                 self.selection(fs_type), fact_sheet_type=fs_type
             ):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -145,11 +146,13 @@ class QualityReminders:
         grouped: dict[str, list[Finding]] = {}
         for finding in findings:
             for person in finding.owners:
-                grouped.setdefault(person.email, []).append(finding)
+                grouped.setdefault(person.email.lower(), []).append(finding)
         return grouped
 
     def digest(self, email: str, items: list[Finding], week: str) -> QualityDigestNotice:
-        person = hashlib.blake2b(email.lower().encode(), digest_size=8).hexdigest()
+        # A trial run (dry_run_to) is a digest of its own: it never uses up the real one.
+        to = self.settings.dry_run_to or ""
+        person = hashlib.blake2b(f"{email.lower()}|{to}".encode(), digest_size=8).hexdigest()
         limit = self.settings.max_items
         return QualityDigestNotice(
             id=notice_id("quality", f"{week}-{person}"),
@@ -214,7 +217,14 @@ class QualityReminders:
         finally:
             if lease is not None:
                 lease.release()
-        log.info("quality reminders", extra={"lx_quality": report.to_json()})
+        log.info(  # counts only: the report names people
+            "quality reminders",
+            extra={
+                "lx_week": week,
+                "lx_fact_sheets_with_gaps": len(report.findings),
+                "lx_digests": dict(Counter(report.digests.values())),
+            },
+        )
         return report
 
 

@@ -24,7 +24,7 @@ from lx_core import deadline
 from lx_core.decisions import score_targets
 from lx_core.decisions.score_targets import FactSheetNow, Plan, TagChoice
 from lx_core.decisions.survey_scoring import Scored, score
-from lx_core.errors import NotFoundError
+from lx_core.errors import DeadlineExceededError, LxError, MalformedResponseError, NotFoundError
 from lx_core.jobs.day_points import DayPoints
 from lx_core.leanix.cache import ProcessCache
 from lx_core.leanix.client import LeanIXClient
@@ -39,8 +39,18 @@ from lx_core.surveys.model import ScoringModel
 
 log = logging.getLogger(__name__)
 
-Status = Literal["changed", "unchanged", "unscorable", "skipped", "gone"]
+Status = Literal["changed", "unchanged", "unscorable", "skipped", "gone", "failed"]
 LEASE_NAME = "survey-scoring"
+
+
+class _FactSheetGoneError(Exception):
+    """The result's fact sheet no longer exists (internal)."""
+
+
+class _TickStoppedError(Exception):
+    """The deadline is near: the tick ends here (internal)."""
+
+
 _TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 #: A run's survey never changes; a schema's uuid neither: both are looked up once a day.
 _run_polls: ProcessCache[str | None] = ProcessCache()
@@ -91,12 +101,21 @@ class Summary:
         return sum(1 for o in self.outcomes if o.status == status)
 
     def to_json(self) -> dict[str, Any]:
-        statuses: tuple[Status, ...] = ("changed", "unchanged", "unscorable", "skipped", "gone")
+        statuses: tuple[Status, ...] = (
+            "changed",
+            "unchanged",
+            "unscorable",
+            "skipped",
+            "gone",
+            "failed",
+        )
         return {
             "results": len(self.outcomes),
             **{s: self.count(s) for s in statuses},
             "stoppedEarly": self.stopped_early,
-            "unscorableResults": [o.to_json() for o in self.outcomes if o.status == "unscorable"],
+            "unscorableResults": [
+                o.to_json() for o in self.outcomes if o.status in ("unscorable", "failed")
+            ],
         }
 
 
@@ -145,6 +164,9 @@ class SurveyScorer:
         self._today = today
         self._clock = clock
         self._tags = TagCatalog(client.graphql)
+        #: Whether a changed metric point may rewrite its day here. The webhook path leaves
+        #: that to the leased timer (a day's rewrite posts every point of the day).
+        self.rewrite_metrics = True
 
     # --- which model ---------------------------------------------------------------------------
 
@@ -163,7 +185,7 @@ class SurveyScorer:
         title = model.survey.title or ""
         matches = [p for p in surveys.polls(q=title) if p.title == title]
         if len(matches) > 1:
-            log.warning("several surveys share a model's title; scoring the first", extra={})
+            log.warning("several surveys share a model's title; scoring the first")
         return surveys.poll(matches[0].id) if matches else None
 
     def _poll_id_of_run(self, run_id: str) -> str | None:
@@ -176,13 +198,20 @@ class SurveyScorer:
             except NotFoundError:
                 return None
 
-        return _run_polls.get_or_load(key, load, 24 * 3600.0, self._clock)
+        poll_id = _run_polls.get_or_load(key, load, 24 * 3600.0, self._clock)
+        if poll_id is None:
+            _run_polls.pop(key)  # a run just created may 404 once: do not remember the miss
+        return poll_id
 
     # --- scoring -------------------------------------------------------------------------------
 
     def score_result_id(self, result_id: str, *, run_id: str | None = None) -> ResultOutcome:
         """Fetch one result by id and score it (the webhook path)."""
-        result = self.client.surveys.result(result_id, run_id=run_id)
+        try:
+            result = self.client.surveys.result(result_id, run_id=run_id)
+        except MalformedResponseError:
+            # Retrying would meet the same answer: reported, and left to the timer's next look.
+            return ResultOutcome(result_id, "skipped", reason="LeanIX's result is not readable")
         if result is None:
             return ResultOutcome(result_id, "gone", reason="the result no longer exists")
         run = result.poll_run_id or run_id
@@ -190,17 +219,23 @@ class SurveyScorer:
         poll = self.client.surveys.poll(poll_id) if poll_id else None
         if poll is None:
             return ResultOutcome(result_id, "skipped", reason="its survey could not be read")
-        return self.score_result(result, poll)
+        return self.score_guarded(result, poll)
 
-    def score_run(self, run_id: str) -> Summary:
-        """Every result of one run (a finished-run event, or a rescore)."""
+    def score_run(self, run_id: str, *, reserve_seconds: float = 2.0) -> Summary:
+        """The results of one run not scored as they are now (a finished-run event). Stops
+        near the deadline; the timer watches the run once more and finishes it."""
         poll_id = self._poll_id_of_run(run_id)
         poll = self.client.surveys.poll(poll_id) if poll_id else None
         summary = Summary()
-        if poll is None or self.model_for(poll) is None:
+        model = self.model_for(poll) if poll is not None else None
+        if poll is None or model is None:
             return summary
         for result in self.client.surveys.results(run_id):
-            summary.outcomes.append(self.score_result(result, poll))
+            if deadline.remaining() < reserve_seconds:
+                summary.stopped_early = True
+                break
+            if self.needs_scoring(model, result):
+                summary.outcomes.append(self.score_guarded(result, poll))
         return summary
 
     def score_result(self, result: PollResult, poll: Poll) -> ResultOutcome:
@@ -225,7 +260,7 @@ class SurveyScorer:
         )
         try:
             writes = self._apply(model, scored, fs_id, fs.type)
-        except NotFoundError:
+        except _FactSheetGoneError:
             return skipped("gone", "the fact sheet no longer exists")
         status: Status = (
             "unscorable" if not scored.scorable else "changed" if writes else "unchanged"
@@ -296,23 +331,25 @@ class SurveyScorer:
         if self.dry_run:
             node = gql.get_fact_sheet(fs_id, selection)
             if node is None:
-                raise NotFoundError(f"fact sheet {fs_id} not found")
+                raise _FactSheetGoneError
             decide(node)
             plan = decided[-1]
             return (*plan.writes, *(("metric",) if plan.metric is not None else ()))
-        read_modify_write(
-            gql, fs_id, selection, decide, comment=f"Survey score, model v{model.version}"
-        )
+        try:
+            read_modify_write(
+                gql, fs_id, selection, decide, comment=f"Survey score, model v{model.version}"
+            )
+        except NotFoundError:
+            raise _FactSheetGoneError from None
         plan = decided[-1]
         writes = list(plan.writes)
         if plan.comment is not None:
             post_comment(gql, fs_id, plan.comment)
-        day = self._today()
-        if (
-            plan.metric is not None
-            and self._points(model).put(day, fs_id, plan.metric).outcome != "unchanged"
-        ):
-            writes.append("metric")
+        if plan.metric is not None:
+            points = self._points(model)
+            put = points.put(self._today(), fs_id, plan.metric, rewrite=self.rewrite_metrics)
+            if put.outcome != "unchanged":
+                writes.append("metric")
         return tuple(writes)
 
     def _points(self, model: ScoringModel) -> DayPoints:
@@ -339,32 +376,70 @@ class SurveyScorer:
     # --- many results ---------------------------------------------------------------------------
 
     def tick(self, *, reserve_seconds: float = 5.0) -> Summary:
-        """The timer: every result of the open runs that is new or changed since it was last
-        scored, plus one last pass over runs that finished since the last tick. Stops when the
-        deadline comes near; what is left is found again next tick (nothing was recorded)."""
+        """The timer: every result of the watched runs that is new or changed since it was
+        last scored. A run is watched while open, and for one more tick once it has finished
+        (also when it opened and finished between two ticks: its end is after the last tick).
+        Stops when the deadline comes near; nothing left is recorded, so the next tick finds it.
+        One result that cannot be written is reported ``failed`` and the others go on."""
         summary = Summary()
-        for model in self.models:
-            poll = self.poll_of(model)
-            if poll is None:
-                log.warning("no survey matches a scoring model", extra={"lx_survey": model.key})
-                continue
-            watched = _runs_partition(model)
-            seen = {row.key for row in self.store.list(watched)} if self.store else set()
-            for run in self.client.surveys.runs(poll.id):
-                if not run.open and run.id not in seen:
-                    continue
-                for result in self.client.surveys.results(run.id):
-                    if deadline.remaining() < reserve_seconds:
-                        summary.stopped_early = True
-                        return summary
-                    if self.needs_scoring(model, result):
-                        summary.outcomes.append(self.score_result(result, poll))
-                if self.store is not None:
-                    if run.open:
-                        self.store.upsert(watched, run.id, {"open": True})
-                    else:
-                        self.store.delete(watched, run.id)
+        started = datetime.now(UTC).isoformat()
+        try:
+            for model in self.models:
+                self._tick_model(model, summary, reserve_seconds)
+        except _TickStoppedError:
+            summary.stopped_early = True
+        except DeadlineExceededError:
+            summary.stopped_early = True
+        else:
+            if self.store is not None:
+                self.store.upsert("survey-ticks", "last", {"startedAt": started})
         return summary
+
+    def _tick_model(self, model: ScoringModel, summary: Summary, reserve: float) -> None:
+        poll = self.poll_of(model)
+        if poll is None:
+            log.warning("no survey matches a scoring model", extra={"lx_survey": model.key})
+            return
+        watched = _runs_partition(model)
+        seen = {row.key for row in self.store.list(watched)} if self.store else set()
+        last = self.store.get("survey-ticks", "last") if self.store else None
+        since = str(last.data.get("startedAt")) if last else ""
+        for run in self.client.surveys.runs(poll.id):
+            ended_since = bool(run.end_time) and str(run.end_time) >= since
+            if not run.open and run.id not in seen and not (since and ended_since):
+                continue
+            if self.store is not None and run.open and run.id not in seen:
+                # Watched before its results are read: a tick that stops early still comes back.
+                self.store.upsert(watched, run.id, {"open": True})
+            for result in self.client.surveys.results(run.id):
+                if deadline.remaining() < reserve:
+                    raise _TickStoppedError
+                if self.needs_scoring(model, result):
+                    summary.outcomes.append(self.score_guarded(result, poll))
+            if self.store is not None and not run.open:
+                self.store.delete(watched, run.id)
+        if model.targets.metric is not None and self.store is not None:
+            self._points(model).repair(self._today())  # a rewrite left to the timer
+
+    def score_guarded(self, result: PollResult, poll: Poll) -> ResultOutcome:
+        """``score_result``, with a LeanIX refusal that retrying cannot fix (a field of the
+        wrong type, a missing mutation) reported as ``failed`` instead of stopping the rest."""
+        try:
+            return self.score_result(result, poll)
+        except LxError as exc:
+            if exc.retryable:
+                raise
+            fs = result.fact_sheet
+            log.warning(
+                "survey result not written: %s", type(exc).__name__, extra={"lx_result": result.id}
+            )
+            return ResultOutcome(
+                result.id,
+                "failed",
+                fs.id if fs else "",
+                (fs.name or "") if fs else "",
+                reason=f"LeanIX refused the write ({type(exc).__name__})",
+            )
 
     def run_tick(self, *, budget_seconds: float, owner: str) -> Summary | None:
         """``tick`` within ``budget_seconds`` under the survey lease; None when another

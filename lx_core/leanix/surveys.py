@@ -10,8 +10,9 @@ rarely change. Every call is a read: this client never writes to a survey.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -23,6 +24,8 @@ from lx_core.errors import ConfigurationError, MalformedResponseError, NotFoundE
 from lx_core.leanix._mapping import json_of, path_only
 from lx_core.leanix.cache import ProcessCache
 from lx_core.leanix.transport import HttpTransport
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 _M = TypeVar("_M", bound=BaseModel)
@@ -239,7 +242,13 @@ class SurveysClient:
     def results(self, run_id: str) -> list[PollResult]:
         """Every result of a run (one per fact sheet)."""
         path = f"/pollRuns/{_seg(run_id)}/{assumptions.POLL_RESULTS_SEGMENT}"
-        return [self._parse(PollResult, r, path) for r in self._items(path)]
+        results: list[PollResult] = []
+        for raw in self._items(path):
+            try:
+                results.append(PollResult.model_validate(raw))
+            except ValidationError:  # one odd result must not hide the run's others
+                log.warning("a survey result is not in the expected shape; skipped")
+        return results
 
     def result(self, result_id: str, *, run_id: str | None = None) -> PollResult | None:
         """One result; None if it is gone. Poll API v2 has no single-result read, so there the
@@ -262,13 +271,6 @@ class SurveysClient:
         except NotFoundError:
             return None
         return found[0] if found else None
-
-    def iter_open_results(self, poll_id: str) -> Iterator[tuple[PollRun, PollResult]]:
-        """(run, result) for every result of the survey's open runs."""
-        for run in self.runs(poll_id):
-            if run.open:
-                for result in self.results(run.id):
-                    yield run, result
 
 
 def _seg(value: str) -> str:

@@ -172,14 +172,17 @@ def test_known_figures_become_todays_points_and_a_rerun_writes_nothing(
         "withoutOwner": 3,
         "pastEndOfLife": 2,
     }
-    assert apps.time_classes == {"invest": 2, "migrate": 1, "unclassified": 1}
+    classes = {"invest": 2, "migrate": 1, "unclassified": 1, "tolerate": 0, "eliminate": 0}
+    assert apps.time_classes == classes
     points = _points(emulator)
     quality = sorted(points["lxDataQuality"], key=lambda p: p["factSheetType"])
     assert [p["timestamp"] for p in quality] == ["2026-12-03T00:00:00.000Z"] * 2
     assert quality[1]["pastEndOfLife"] == 1 and quality[1]["count"] == 1
     assert sorted((p["timeClass"], p["count"]) for p in points["lxTimeClasses"]) == [
+        ("eliminate", 0),
         ("invest", 2),
         ("migrate", 1),
+        ("tolerate", 0),
         ("unclassified", 1),
     ]
 

@@ -42,14 +42,20 @@ def generated_stack(
     emulator: dict[str, Any] | None = None,
     app_settings: dict[str, str] | None = None,
 ) -> Iterator[SandboxStack]:
-    """A stack on a generated workspace, its state in the session's Azurite."""
+    """A stack on a generated workspace, its state in the session's Azurite. The emulator's
+    ``faults`` are switched on after the subscriptions are registered: setting up is not the
+    scenario (a create is never replayed, so an injected 5xx there would end the test)."""
+    settings = dict(emulator or {})
+    faults = settings.pop("faults", None)
     options = StackOptions(
         seed=f"generated:{applications}",
-        emulator={"delivery_backoff_seconds": 0.2, "delivery_max_attempts": 10, **(emulator or {})},
+        emulator={"delivery_backoff_seconds": 0.2, "delivery_max_attempts": 10, **settings},
         app_settings=app_settings or {},
         state_connection_string=azurite.connection_string,
     )
     with hermetic_env(), SandboxStack(options) as stack:
         if subscriptions:
             stack.register_subscriptions()
+        if faults is not None:
+            stack.admin("PUT", "/faults", json=faults)
         yield stack
