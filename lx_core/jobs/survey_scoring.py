@@ -30,7 +30,8 @@ from lx_core.leanix.cache import ProcessCache
 from lx_core.leanix.client import LeanIXClient
 from lx_core.leanix.comments import COMMENTS_SELECTION, comment_messages, post_comment
 from lx_core.leanix.fact_sheets import read_modify_write
-from lx_core.leanix.surveys import Poll, PollResult
+from lx_core.leanix.metrics import parse_timestamp
+from lx_core.leanix.surveys import Poll, PollResult, PollRun
 from lx_core.leanix.tags import TagCatalog, TagSpec
 from lx_core.state.base import StateStore, store_required
 from lx_core.state.lease import Lease
@@ -128,6 +129,15 @@ def answers_digest(result: PollResult, model: ScoringModel) -> str:
         default=str,
     )
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _ended_since(run: PollRun, last_tick: datetime | None) -> bool:
+    """Whether a finished run ended after the last tick began (so no tick saw it end). Before
+    the first tick nothing counts: older runs are for ``lx surveys score``."""
+    if last_tick is None or not run.end_time:
+        return False
+    ended = parse_timestamp(run.end_time)
+    return ended is None or ended >= last_tick  # an unreadable end: looked at every tick
 
 
 def _digest(model: ScoringModel) -> str:
@@ -404,9 +414,9 @@ class SurveyScorer:
         seen = {row.key for row in self.store.list(watched)} if self.store else set()
         last = self.store.get("survey-ticks", "last") if self.store else None
         since = str(last.data.get("startedAt")) if last else ""
+        last_tick = parse_timestamp(since) if since else None
         for run in self.client.surveys.runs(poll.id):
-            ended_since = bool(run.end_time) and str(run.end_time) >= since
-            if not run.open and run.id not in seen and not (since and ended_since):
+            if not run.open and run.id not in seen and not _ended_since(run, last_tick):
                 continue
             if self.store is not None and run.open and run.id not in seen:
                 # Watched before its results are read: a tick that stops early still comes back.

@@ -304,3 +304,21 @@ def test_a_workspace_with_only_poll_api_v2_is_detected_once_and_scored_by_the_ti
     finally:
         stack.admin("PUT", "/config", json={"surveyApis": ["v1", "v2"]})
         runtime.reset_process_state()
+
+
+def test_a_run_that_opens_and_finishes_between_two_ticks_is_still_scored(
+    stack: SandboxStack, survey: dict[str, Any]
+) -> None:
+    _scorer().tick()  # the last tick's start is recorded
+    fs_id = survey["apps"][0]
+    run = stack.admin(
+        "POST", "/surveys/runs", json={"pollId": survey["poll"]["id"], "factSheetIds": [fs_id]}
+    )
+    quick = {**survey, "run": run}
+    answers = {"containerised": "c-no", "statefulness": "s-none", "dependencies": 1}
+    _submit(stack, quick, fs_id, answers, event=False)
+    stack.admin("POST", f"/surveys/runs/{run['id']}/finish", json={"emitEvent": False})
+    outcome = next(o for o in _scorer().tick().outcomes if o.fact_sheet_id == fs_id)
+    # (0 + 10 + 10) / 40
+    assert (outcome.status, outcome.score) == ("changed", 50.0)
+    assert not [o for o in _scorer().tick().outcomes if o.fact_sheet_id == fs_id]
