@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from lx_core import deadline
@@ -429,7 +429,10 @@ class SurveyScorer:
             if self.store is not None and not run.open:
                 self.store.delete(watched, run.id)
         if model.targets.metric is not None and self.store is not None:
-            self._points(model).repair(self._today())  # a rewrite left to the timer
+            points = self._points(model)
+            today = self._today()
+            for day in (today - timedelta(days=1), today):  # rewrites left to the timer
+                points.repair(day)
 
     def score_guarded(self, result: PollResult, poll: Poll) -> ResultOutcome:
         """``score_result``, with a LeanIX refusal that retrying cannot fix (a field of the

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -322,3 +323,43 @@ def test_a_run_that_opens_and_finishes_between_two_ticks_is_still_scored(
     # (0 + 10 + 10) / 40
     assert (outcome.status, outcome.score) == ("changed", 50.0)
     assert not [o for o in _scorer().tick().outcomes if o.fact_sheet_id == fs_id]
+
+
+def test_a_lost_metric_answer_is_redelivered_and_repaired_to_one_point_and_one_comment(
+    stack: SandboxStack, survey: dict[str, Any]
+) -> None:
+    """The point is stored but its answer is lost (502): the delivery answers 503, LeanIX
+    redelivers, the field, tag and comment are already there (nothing twice), the point is left
+    to the timer, whose tick rewrites the day to exactly one point."""
+    fs_id = survey["apps"][2]
+    rule = stack.admin(
+        "POST",
+        "/faults/rules",
+        json={
+            "pathPrefix": "/services/metrics/v2/schemas/",
+            "method": "POST",
+            "kind": "processed_then_fail",
+            "count": 1,
+        },
+    )
+    answers = {"containerised": "c-partly", "statefulness": "s-local", "dependencies": 2}
+    try:
+        _submit(stack, survey, fs_id, answers)
+        assert stack.wait_for_deliveries()
+        fired = stack.admin("GET", "/faults/rules")["rules"]
+    finally:
+        stack.admin("DELETE", f"/faults/rules/{rule['id']}")
+    assert [r["fired"] for r in fired] == [1]
+    node = _read(stack, fs_id)
+    # (2*5 + 0 + 10) / 40
+    assert node["cloudReadinessScore"] == 50 and _band(node) == ["Medium"]
+    ours = [e for e in node["comments"]["edges"] if "Score 50 of 100" in e["node"]["message"]]
+    assert len(ours) == 1
+    scorer = _scorer()
+    scorer.tick()
+    assert [p["score"] for p in _metric_points(stack, fs_id)] == [50]
+    model = scorer.models[0]
+    assert (
+        scorer._points(model).repair(datetime.now(UTC).date()).outcome == "unchanged"
+    )  # tick repaired it
+    assert len(_read(stack, fs_id)["comments"]["edges"]) == len(node["comments"]["edges"])
