@@ -12,7 +12,7 @@ import functools
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import azure.functions as func
@@ -43,10 +43,13 @@ def json_response(
     )
 
 
-def require_authorization(req: func.HttpRequest, expected: str) -> None:
-    """The Authorization header must equal the configured secret (constant-time compare)."""
-    given = req.headers.get("authorization") or ""
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+def require_authorization(req: func.HttpRequest, accepted: Sequence[str]) -> None:
+    """The Authorization header must equal one accepted secret: the current one, or during a
+    rotation the next one. Each is compared in constant time, and all of them always, so the
+    answer's timing says neither whether nor which one matched."""
+    given = (req.headers.get("authorization") or "").encode("utf-8")
+    matches = [hmac.compare_digest(given, secret.encode("utf-8")) for secret in accepted]
+    if not any(matches):
         raise HttpProblemError(401, "missing or wrong Authorization header")
 
 

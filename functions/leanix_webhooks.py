@@ -25,7 +25,7 @@ def _serve(spec: HandlerSpec, req: func.HttpRequest) -> func.HttpResponse:
 
     settings = runtime.webhook_settings()
     with deadline.within(settings.deadline_seconds):
-        require_authorization(req, settings.authorization.get_secret_value())
+        require_authorization(req, settings.accepted_authorizations())
         event = parse_event(read_json(req, settings.max_body_bytes))
         result = runtime.dispatch(spec.name, event)
     return json_response(200, result.to_json())

@@ -34,6 +34,13 @@ def _reject_unresolved_secret(value: SecretStr) -> SecretStr:
     return SecretStr(raw)
 
 
+def _optional_secret(value: SecretStr | None) -> SecretStr | None:
+    """None when unset or blank, else the secret unless it is an unresolved Key Vault reference."""
+    if value is None or not value.get_secret_value().strip():
+        return None
+    return _reject_unresolved_secret(value)
+
+
 class LeanIXSettings(BaseSettings):
     """How to reach one LeanIX workspace (env prefix ``LEANIX_``)."""
 
@@ -175,11 +182,25 @@ class WebhookSettings(BaseSettings):
         description="Total time a delivery may take before it is answered 503 (LeanIX's own "
         "delivery timeout is undocumented; see lx_core.assumptions).",
     )
+    authorization_next: SecretStr | None = Field(
+        None,
+        description="During a rotation, the next Authorization value, accepted as well as "
+        "the current one until LeanIX has moved to it (secret).",
+    )
     retry_after_seconds: int = Field(
         30, ge=1, le=3600, description="Retry-After on a 503 when LeanIX gave none."
     )
 
     _check_secret = field_validator("authorization")(_reject_unresolved_secret)
+    _check_next = field_validator("authorization_next")(_optional_secret)
+
+    def accepted_authorizations(self) -> tuple[str, ...]:
+        """Every Authorization value a delivery may carry: the current one and, while a
+        rotation is under way, the next one."""
+        values = [self.authorization.get_secret_value()]
+        if self.authorization_next is not None:
+            values.append(self.authorization_next.get_secret_value())
+        return tuple(values)
 
 
 def _service_endpoint(value: str | None, service: str) -> str | None:
@@ -193,13 +214,6 @@ def _service_endpoint(value: str | None, service: str) -> str | None:
     if parts.query or parts.fragment:
         raise ValueError("must not contain a query (no SAS tokens; use the identity)")
     return value
-
-
-def _optional_secret(value: SecretStr | None) -> SecretStr | None:
-    """None when unset or blank, else the secret unless it is an unresolved Key Vault reference."""
-    if value is None or not value.get_secret_value().strip():
-        return None
-    return _reject_unresolved_secret(value)
 
 
 class StateSettings(BaseSettings):
