@@ -2,7 +2,8 @@
 
 Nothing is read at import time: each settings class is built at first use through ``load``, which
 turns pydantic's validation errors into one ``ConfigurationError`` naming every bad setting by its
-environment variable, never echoing a value.
+environment variable, never echoing a value. A blank variable counts as unset: the deployment
+templates declare every setting, and a blank one keeps its default.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from lx_core import assumptions
 from lx_core.decisions.time_model import TimeClass
 from lx_core.errors import ConfigurationError
 
-_KEY_VAULT_PREFIX = "@Microsoft.KeyVault("
+#: How App Service passes on a Key Vault reference it could not resolve: as its own text.
+KEY_VAULT_PREFIX = "@Microsoft.KeyVault("
 
 
 def _reject_unresolved_secret(value: SecretStr) -> SecretStr:
     raw = value.get_secret_value().strip()
     if not raw:
         raise ValueError("must not be empty")
-    if raw.startswith(_KEY_VAULT_PREFIX):
+    if raw.startswith(KEY_VAULT_PREFIX):
         raise ValueError(
             "is an unresolved Key Vault reference; check the app's identity and vault access"
         )
@@ -44,7 +46,9 @@ def _optional_secret(value: SecretStr | None) -> SecretStr | None:
 class LeanIXSettings(BaseSettings):
     """How to reach one LeanIX workspace (env prefix ``LEANIX_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LEANIX_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LEANIX_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     api_token: SecretStr = Field(description="Technical user API token (secret).")
     host: str = Field(
@@ -108,7 +112,9 @@ class LeanIXSettings(BaseSettings):
 class TimeSettings(BaseSettings):
     """TIME tagging options (env prefix ``TIME_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="TIME_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="TIME_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     target: Literal["tag", "field"] = Field(
         "tag", description="Write a tag of a SINGLE-mode tag group, or the workspace's TIME field."
@@ -168,7 +174,9 @@ class TimeSettings(BaseSettings):
 class WebhookSettings(BaseSettings):
     """How incoming LeanIX webhooks are checked (env prefix ``LX_WEBHOOK_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_WEBHOOK_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_WEBHOOK_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     authorization: SecretStr = Field(
         description="The exact Authorization header LeanIX sends: the subscription's "
@@ -226,7 +234,9 @@ class StateSettings(BaseSettings):
     credential chain), or a connection string.
     """
 
-    model_config = SettingsConfigDict(env_prefix="LX_STATE_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_STATE_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     table_endpoint: str | None = Field(
         None, description="https://<account>.table.core.windows.net (identity-based access)."
@@ -262,7 +272,9 @@ class IntegrationSettings(BaseSettings):
     """Integration API runs: connectors, the run watcher and the large-input path
     (env prefix ``LX_INTEGRATION_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_INTEGRATION_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_INTEGRATION_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     connectors_dir: str = Field(
         "infra/leanix/connectors",
@@ -329,7 +341,9 @@ class BlobSettings(BaseSettings):
     """Blob storage of the *data* account: run results and inbound blob sources
     (env prefix ``LX_BLOB_``). Identity-based in Azure, a connection string locally."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_BLOB_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_BLOB_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     account_url: str | None = Field(
         None, description="https://<account>.blob.core.windows.net (identity-based access)."
@@ -368,7 +382,9 @@ class RelaySettings(BaseSettings):
     """The notification relay (env prefix ``LX_RELAY_``). Channels and routes live in the rules
     file; these say how hard one tick works."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_RELAY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_RELAY_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     rules_file: str = Field(
         "infra/leanix/notifications.json",
@@ -425,7 +441,9 @@ class RelaySettings(BaseSettings):
 class SmtpSettings(BaseSettings):
     """The SMTP relay for e-mail channels (env prefix ``LX_SMTP_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_SMTP_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_SMTP_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     host: str | None = Field(None, description="SMTP server name; e-mail channels wait without.")
     port: int = Field(587, ge=1, le=65535)
@@ -453,7 +471,7 @@ class CreatorSubscriptionSettings(BaseSettings):
     """Subscribe a new fact sheet's creator (env prefix ``LX_CREATOR_SUBSCRIPTION_``)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="LX_CREATOR_SUBSCRIPTION_", extra="ignore", frozen=True
+        env_prefix="LX_CREATOR_SUBSCRIPTION_", extra="ignore", frozen=True, env_ignore_empty=True
     )
 
     fact_sheet_types: tuple[str, ...] = Field(
@@ -471,7 +489,9 @@ class NoticeHandlerSettings(BaseSettings):
     """The archive, quality-seal and subscription-removed notices (env prefix
     ``LX_NOTICES_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_NOTICES_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_NOTICES_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     fact_sheet_types: tuple[str, ...] | None = Field(
         None, description="Types to report on (JSON list); unset: every type."
@@ -498,7 +518,9 @@ class NoticeHandlerSettings(BaseSettings):
 class SurveySettings(BaseSettings):
     """Survey scoring (env prefix ``LX_SURVEY_``): the scoring models and the timer."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_SURVEY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_SURVEY_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     models_dir: str = Field(
         "infra/leanix/scoring",
@@ -517,7 +539,9 @@ class SurveySettings(BaseSettings):
 class MetricsSettings(BaseSettings):
     """The daily data-quality snapshot (env prefix ``LX_METRICS_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_METRICS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_METRICS_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     fact_sheet_types: tuple[str, ...] = Field(
         ("Application", "ITComponent", "BusinessCapability", "DataObject", "Interface"),
@@ -543,7 +567,9 @@ class MetricsSettings(BaseSettings):
 class QualitySettings(BaseSettings):
     """The weekly data-quality reminders (env prefix ``LX_QUALITY_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="LX_QUALITY_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LX_QUALITY_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     file: str = Field(
         "infra/leanix/quality.json",

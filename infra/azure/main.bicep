@@ -108,6 +108,72 @@ param resultsContainerName string = 'lx-results'
 @maxLength(63)
 param sourcesContainerName string = 'lx-sources'
 
+@description('LeanIX requests per minute for the whole deployment: one budget all instances share through the state table (LEANIX_PACE_SCOPE=deployment). Keep it under the workspace\'s rate limit, less what other clients of the workspace use.')
+@minValue(1)
+@maxValue(1800)
+param leanixRequestsPerMinute int = 1500
+
+@description('NCRONTAB (6 fields, UTC) of the notification relay (PULL webhooks, run outcomes, notices to the channels).')
+@minLength(11)
+param relaySchedule string = '0 */1 * * * *'
+
+@description('NCRONTAB (6 fields, UTC) of the Integration API watch tick, which advances every open connector run.')
+@minLength(11)
+param integrationWatchSchedule string = '0 */1 * * * *'
+
+@description('NCRONTAB (6 fields, UTC) of the survey scoring timer.')
+@minLength(11)
+param surveySchedule string = '0 */15 * * * *'
+
+@description('NCRONTAB (6 fields, UTC) of the daily metrics snapshot.')
+@minLength(11)
+param metricsSchedule string = '0 30 2 * * *'
+
+@description('NCRONTAB (6 fields, UTC) of the weekly data-quality reminders.')
+@minLength(11)
+param qualitySchedule string = '0 0 7 * * 1'
+
+@description('Optional: send every quality digest to this one address instead of the owners (a trial run). Empty: digests go to the owners.')
+param qualityDryRunTo string = ''
+
+@description('Recipient of the e-mail channel "ea-mail" in infra/leanix/notifications.json (archived fact sheets, removed subscriptions, broken seals).')
+@minLength(3)
+param notifyEmailTo string
+
+@description('The notification rules use the Slack channel "ops-slack": its incoming-webhook URL is the Key Vault secret notify-slack-url. False: the setting stays blank; remove the channel from notifications.json too.')
+param slackChannel bool = true
+
+@description('The notification rules use the Teams channel "ops-teams": its workflow URL is the Key Vault secret notify-teams-url. False: the setting stays blank; remove the channel from notifications.json too.')
+param teamsChannel bool = true
+
+@description('SMTP server of the e-mail channels. Empty: e-mail notices wait in the outbox until it is set.')
+param smtpHost string = ''
+
+@description('SMTP port: 587 with STARTTLS, 465 with implicit TLS (smtpSecurity).')
+@minValue(1)
+@maxValue(65535)
+param smtpPort int = 587
+
+@description('SMTP transport security.')
+@allowed([
+  'starttls'
+  'tls'
+])
+param smtpSecurity string = 'starttls'
+
+@description('SMTP user name. Not empty: the password is the Key Vault secret smtp-password.')
+param smtpUsername string = ''
+
+@description('From address of the e-mails.')
+@minLength(3)
+param smtpFromAddress string = 'lx-functions@localhost'
+
+@description('Optional: the LeanIX workspace URL that chat and mail messages link to (https://<host>/<workspace>). Empty: links are built from leanixHost and the token\'s workspace.')
+param relayWorkspaceUrl string = ''
+
+@description('Webhook secret rotation under way: the app also accepts the Key Vault secret lx-webhook-authorization-next (set it before deploying with true). See README "Rotating the webhook secret".')
+param webhookAuthorizationRotation bool = false
+
 @description('Log Analytics retention in days.')
 @minValue(30)
 @maxValue(730)
@@ -143,6 +209,21 @@ var functionAppName = 'func-${baseName}-${suffix}'
 // Secret names in Key Vault. Only the names live here; the values are set out of band.
 var leanixApiTokenSecretName = 'leanix-api-token'
 var webhookAuthorizationSecretName = 'lx-webhook-authorization'
+var webhookAuthorizationNextSecretName = 'lx-webhook-authorization-next'
+var slackUrlSecretName = 'notify-slack-url'
+var teamsUrlSecretName = 'notify-teams-url'
+var smtpPasswordSecretName = 'smtp-password'
+
+// The webhook routes (lx_core/handlers/specs.py; tests/infra/test_settings_drift.py keeps them in
+// step), output without keys.
+var webhookRoutes = {
+  time: 'leanix/time'
+  'creator-subscription': 'leanix/creator-subscription'
+  'archive-notice': 'leanix/archive-notice'
+  'quality-seal-notice': 'leanix/quality-seal-notice'
+  'subscription-removed': 'leanix/subscription-removed'
+  survey: 'leanix/survey'
+}
 
 // Built-in role definition ids (identical in every tenant).
 var roleIds = {
@@ -439,18 +520,43 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Application Insights with Entra authentication (local auth is disabled on the component).
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
-    // lx-functions settings (lx_core/config.py).
+    // lx-functions settings (lx_core/config.py; tests/infra/test_settings_drift.py checks them).
+    // Key Vault references carry no version, so a rotated secret is picked up within 24 h or at a
+    // restart. A blank setting keeps the app's default (lx_core/config.py): optional ones stay
+    // declared, so the template lists every setting the app reads.
     LEANIX_HOST: leanixHost
     LEANIX_API_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${leanixApiTokenSecretName})'
     LX_WEBHOOK_AUTHORIZATION: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${webhookAuthorizationSecretName})'
+    LX_WEBHOOK_AUTHORIZATION_NEXT: webhookAuthorizationRotation ? '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${webhookAuthorizationNextSecretName})' : ''
     TIME_RECONCILE_SCHEDULE: timeReconcileSchedule
     TIME_RECONCILE_RESUME_SCHEDULE: timeReconcileResumeSchedule
     TIME_TAG_GROUP: timeTagGroup
     LX_WEBHOOK_DEADLINE_SECONDS: webhookDeadlineSeconds
     // One request budget for the whole deployment (lx_core/leanix/shared_pace.py), kept in the
-    // state table; if the store fails, each instance falls back to its share of the maximum count.
+    // state table; if the store fails, each instance falls back to its share of the maximum count,
+    // the same parameter that bounds the plan's scale-out.
+    LEANIX_REQUESTS_PER_MINUTE: string(leanixRequestsPerMinute)
     LEANIX_PACE_SCOPE: 'deployment'
     LEANIX_PACE_FALLBACK_INSTANCES: string(maximumInstanceCount)
+    // Timers (functions/*.py): the host reads these as %SETTING%.
+    LX_RELAY_SCHEDULE: relaySchedule
+    LX_INTEGRATION_WATCH_SCHEDULE: integrationWatchSchedule
+    LX_SURVEY_SCHEDULE: surveySchedule
+    LX_METRICS_SCHEDULE: metricsSchedule
+    LX_QUALITY_SCHEDULE: qualitySchedule
+    LX_QUALITY_DRY_RUN_TO: qualityDryRunTo
+    // The notification relay's channels (infra/leanix/notifications.json placeholders). Chat
+    // webhook URLs carry their own credential: Key Vault secrets.
+    LX_NOTIFY_SLACK_URL: slackChannel ? '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${slackUrlSecretName})' : ''
+    LX_NOTIFY_TEAMS_URL: teamsChannel ? '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${teamsUrlSecretName})' : ''
+    LX_NOTIFY_EMAIL_TO: notifyEmailTo
+    LX_RELAY_WORKSPACE_URL: relayWorkspaceUrl
+    LX_SMTP_HOST: smtpHost
+    LX_SMTP_PORT: string(smtpPort)
+    LX_SMTP_SECURITY: smtpSecurity
+    LX_SMTP_USERNAME: smtpUsername
+    LX_SMTP_PASSWORD: empty(smtpUsername) ? '' : '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=${smtpPasswordSecretName})'
+    LX_SMTP_FROM_ADDRESS: smtpFromAddress
     // Application state: the data account's Table service, through the same identity.
     LX_STATE_TABLE_ENDPOINT: dataStorage.properties.primaryEndpoints.table
     LX_STATE_TABLE_NAME: stateTable.name
@@ -582,8 +688,19 @@ resource keyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
 
 output functionAppName string = functionApp.name
 output defaultHostName string = functionApp.properties.defaultHostName
+@description('LX_FUNCTIONS_BASE_URL for `lx config apply`: the app\'s root URL.')
+output functionsBaseUrl string = 'https://${functionApp.properties.defaultHostName}'
 @description('Base URL of the HTTP functions; append the route and ?code=<function key>.')
 output webhookUrlBase string = 'https://${functionApp.properties.defaultHostName}/api'
+@description('Each webhook route\'s URL, without a key: LeanIX calls it with ?code=<function key>.')
+output webhookUrls object = {
+  time: 'https://${functionApp.properties.defaultHostName}/api/${webhookRoutes.time}'
+  'creator-subscription': 'https://${functionApp.properties.defaultHostName}/api/${webhookRoutes['creator-subscription']}'
+  'archive-notice': 'https://${functionApp.properties.defaultHostName}/api/${webhookRoutes['archive-notice']}'
+  'quality-seal-notice': 'https://${functionApp.properties.defaultHostName}/api/${webhookRoutes['quality-seal-notice']}'
+  'subscription-removed': 'https://${functionApp.properties.defaultHostName}/api/${webhookRoutes['subscription-removed']}'
+  survey: 'https://${functionApp.properties.defaultHostName}/api/${webhookRoutes.survey}'
+}
 output keyVaultName string = keyVault.name
 output keyVaultUri string = keyVault.properties.vaultUri
 output identityClientId string = identity.properties.clientId

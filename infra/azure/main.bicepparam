@@ -12,6 +12,9 @@ param baseName = 'lxfn'
 // Your LeanIX instance host (the token exchange host); https is assumed.
 param leanixHost = 'acme.leanix.net'
 
+// Recipient of the "ea-mail" channel in infra/leanix/notifications.json.
+param notifyEmailTo = 'ea-team@acme.example'
+
 // Daily TIME reconcile at 02:30 UTC (NCRONTAB: second minute hour day month day-of-week).
 param timeReconcileSchedule = '0 30 2 * * *'
 

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from lx_core.config import KEY_VAULT_PREFIX
 from lx_core.errors import DocumentError
 from lx_core.integration.documents import TAG_PREFIX, json_path, read_json, validate
 from lx_core.notify.notices import Severity
@@ -207,6 +208,14 @@ def _fill(node: Any, environ: Mapping[str, str], path: list[str | int], source: 
                     file=source,
                     path=json_path(path),
                     rule="unset-placeholder",
+                )
+            if value.lstrip().startswith(KEY_VAULT_PREFIX):
+                raise DocumentError(
+                    f"placeholder ${{{match.group(1)}}} is an unresolved Key Vault reference; "
+                    "set the secret, or check the app's identity and vault access",
+                    file=source,
+                    path=json_path(path),
+                    rule="unresolved-secret",
                 )
             return value
 

@@ -26,7 +26,6 @@ from pycep import BicepParser
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA_DIR = REPO_ROOT / "infra" / "azure"
 MAIN_BICEP = INFRA_DIR / "main.bicep"
-MAIN_BICEPPARAM = INFRA_DIR / "main.bicepparam"
 
 Json = dict[str, Any]
 
@@ -914,13 +913,14 @@ def test_outputs(template: Json) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_bicepparam_example(template: Json, tmp_path: Path) -> None:
+@pytest.mark.parametrize("param_file", sorted(INFRA_DIR.glob("*.bicepparam")), ids=lambda p: p.name)
+def test_bicepparam_example(template: Json, tmp_path: Path, param_file: Path) -> None:
     """pycep does not read .bicepparam: check its `using`, names and values by hand.
 
     The two param-file-only constructs (`using ...` and untyped `param x = value`) are rewritten
     to template syntax so that every value still passes the pycep syntax gate.
     """
-    text = MAIN_BICEPPARAM.read_text(encoding="utf-8")
+    text = param_file.read_text(encoding="utf-8")
     assert re.search(r"^using '\./main\.bicep'$", text, re.MULTILINE)
 
     rewritten = re.sub(r"^using .*$", "", text, flags=re.MULTILINE)
@@ -930,7 +930,7 @@ def test_bicepparam_example(template: Json, tmp_path: Path) -> None:
     try:
         values = {k: v.get("default") for k, v in parse_bicep(as_template)["parameters"].items()}
     except BicepSyntaxError as exc:
-        pytest.fail(f"{MAIN_BICEPPARAM}: {exc}", pytrace=False)
+        pytest.fail(f"{param_file}: {exc}", pytrace=False)
 
     declared = template["parameters"]
     unknown = set(values) - set(declared)

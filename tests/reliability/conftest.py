@@ -20,7 +20,7 @@ from tests.reliability.storm import StormFigures, figures_table
 _FIGURES: list[StormFigures] = []
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def storm_figures() -> list[StormFigures]:
     """Append a scenario's figures here to have them printed in the session summary."""
     return _FIGURES

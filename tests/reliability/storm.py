@@ -635,7 +635,7 @@ def check_figures(f: StormFigures) -> list[str]:
     return problems
 
 
-def _scenario(kwargs: dict[str, Any]) -> StormFigures:
+def scenario(kwargs: dict[str, Any]) -> StormFigures:
     with quiet_logs():
         return run_storm(**kwargs)
 
@@ -667,11 +667,11 @@ def main(argv: list[str] | None = None) -> int:
     # Each scenario has its own emulator, host, Azurite and technical-user pace, so they can
     # run side by side in their own processes; they are pace-bound, not CPU-bound.
     if args.serial or len(wanted) == 1:
-        figures = [_scenario(kwargs) for kwargs in wanted]
+        figures = [scenario(kwargs) for kwargs in wanted]
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=len(wanted), mp_context=context) as pool:
-            figures = list(pool.map(_scenario, wanted))
+            figures = list(pool.map(scenario, wanted))
     print(figures_table(figures))
     if args.json:
         print(json.dumps([f.as_dict() for f in figures], indent=2))

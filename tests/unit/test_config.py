@@ -105,3 +105,21 @@ def test_an_invalid_json_setting_is_named_without_echoing_its_value(
         load(TimeSettings)
     assert "TIME_TAG_NAMES" in str(info.value)
     assert "CANARY" not in str(info.value) and value not in str(info.value)
+
+
+def test_a_blank_setting_keeps_its_default_and_a_blank_required_one_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The templates declare every setting; a blank one means "not set", never an empty value."""
+    from lx_core.config import SmtpSettings
+
+    monkeypatch.setenv("LX_SMTP_HOST", "")
+    monkeypatch.setenv("LX_SMTP_PORT", "")
+    monkeypatch.setenv("LX_SMTP_FROM_ADDRESS", "")
+    smtp = load(SmtpSettings)
+    assert (smtp.host, smtp.port, smtp.from_address) == (None, 587, "lx-functions@localhost")
+    monkeypatch.setenv("LEANIX_API_TOKEN", "token")
+    monkeypatch.setenv("LEANIX_HOST", "")
+    with pytest.raises(ConfigurationError) as caught:
+        load(LeanIXSettings)
+    assert list(caught.value.settings) == ["LEANIX_HOST"]

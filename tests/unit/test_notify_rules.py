@@ -105,6 +105,18 @@ def test_a_placeholder_error_names_the_variable_not_a_value(tmp_path: Path) -> N
         load_rules(file, {})
 
 
+def test_an_unresolved_key_vault_reference_is_refused_naming_the_variable(tmp_path: Path) -> None:
+    """App Service passes a reference it could not resolve on as its own text; sending to that
+    text would fail later and less clearly."""
+    file = _write(tmp_path, _minimal())
+    unresolved = "@Microsoft.KeyVault(VaultName=kv;SecretName=notify-slack-url)"
+    with pytest.raises(DocumentError) as caught:
+        load_rules(file, {"LX_NOTIFY_SLACK_URL": unresolved})
+    error = caught.value
+    assert (error.path, error.rule) == ("$.channels.ops.url", "unresolved-secret")
+    assert "${LX_NOTIFY_SLACK_URL}" in str(error) and "Key Vault" in str(error)
+
+
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
