@@ -13,7 +13,7 @@
 //   (application state in Table storage, Integration API result and source blobs). The app
 //   reaches the data account only through `LX_STATE_TABLE_ENDPOINT` and `LX_BLOB_ACCOUNT_URL`; an operator can be granted the data account without
 //   getting anything on the host account, and the reverse.
-// - Secret VALUES are never in this template or in any parameter file. The two secrets are set
+// - Secret VALUES are never in this template or in any parameter file. The secrets are set
 //   after deployment with `az keyvault secret set` (see README.md); the app settings hold only
 //   `@Microsoft.KeyVault(...)` references to them.
 //
@@ -181,6 +181,9 @@ param logRetentionInDays int = 30
 
 @description('Optional: object id of a user or group that may set the Key Vault secrets (Key Vault Secrets Officer). Empty: no assignment; grant it yourself.')
 param secretsOfficerPrincipalId string = ''
+
+@description('Optional: object id of the deployment workflow\'s service principal (the OIDC app). It gets Key Vault Secrets User on the vault, to read the webhook secret and the LeanIX token for `lx config apply`. Empty: no assignment.')
+param deploymentPrincipalId string = ''
 
 @description('Principal type of secretsOfficerPrincipalId.')
 @allowed([
@@ -671,7 +674,7 @@ resource keyVaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// Optional: lets the operator who deploys set the two secrets (`az keyvault secret set`).
+// Optional: lets the operator who deploys set the secrets (`az keyvault secret set`).
 resource keyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
   name: guid(keyVault.id, secretsOfficerPrincipalId, roleIds.keyVaultSecretsOfficer)
   scope: keyVault
@@ -679,6 +682,17 @@ resource keyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
     principalId: secretsOfficerPrincipalId
     principalType: secretsOfficerPrincipalType
+  }
+}
+
+// Optional: lets the deployment workflow read the secrets `lx config apply` needs (read only).
+resource deploymentSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deploymentPrincipalId)) {
+  name: guid(keyVault.id, deploymentPrincipalId, roleIds.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: deploymentPrincipalId
+    principalType: 'ServicePrincipal'
   }
 }
 

@@ -48,4 +48,8 @@ param webhookAuthorizationRotation = false
 
 // Object id of the group that sets the secrets (az ad group show -g <name> --query id -o tsv).
 param secretsOfficerPrincipalId = ''
+
+// Object id of the deployment workflow's service principal (az ad sp show --id <appId> --query id -o tsv):
+// it may then read the two secrets `lx config apply` needs.
+param deploymentPrincipalId = ''
 param secretsOfficerPrincipalType = 'Group'

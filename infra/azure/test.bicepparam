@@ -33,3 +33,7 @@ param smtpFromAddress = 'lx-functions-test@acme.example'
 
 param webhookAuthorizationRotation = false
 param secretsOfficerPrincipalId = ''
+
+// Object id of the deployment workflow's service principal (az ad sp show --id <appId> --query id -o tsv):
+// it may then read the two secrets `lx config apply` needs.
+param deploymentPrincipalId = ''
