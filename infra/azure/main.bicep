@@ -471,6 +471,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // LeanIX calls server to server; no browser origin may call the functions.
+      cors: {
+        allowedOrigins: []
+        supportCredentials: false
+      }
     }
     functionAppConfig: {
       deployment: {
@@ -496,6 +501,23 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   dependsOn: [
     deploymentContainer
   ]
+}
+
+// No basic-auth publishing (FTP, SCM): the deployment workflow publishes with its Entra login.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
 }
 
 // App settings live in a child resource so that the identity and its role assignments exist

@@ -30,6 +30,7 @@ from lx_sandbox.funchost.auth import KEY_HEADER, KEY_PARAM, Keys, is_authorized,
 from lx_sandbox.funchost.handler import handler_for
 from lx_sandbox.funchost.limits import HostLimits
 from lx_sandbox.funchost.listen import listen
+from lx_sandbox.funchost.metadata import list_functions
 from lx_sandbox.funchost.routes import AppIndex, HttpRoute, find_function_app, index_app
 from lx_sandbox.funchost.settings import load_local_settings, read_route_prefix
 from lx_sandbox.funchost.timers import InvocationRecord, TimerScheduler
@@ -101,6 +102,7 @@ class FunctionsHost:
         )
         self._admin_map = Map(
             [
+                Rule("/admin/functions", endpoint="functions", methods=["GET"]),
                 Rule("/admin/functions/<name>", endpoint="fire", methods=["POST"]),
                 Rule("/admin/host/invocations", endpoint="invocations", methods=["GET"]),
                 Rule("/admin/host/status", endpoint="status", methods=["GET"]),
@@ -277,6 +279,8 @@ class FunctionsHost:
             return _json([record.to_dict() for record in self.invocations])
         if endpoint == "status":
             return _json({"state": "Running", "errors": self.errors, "timers": self.timers})
+        if endpoint == "functions":
+            return _json(list_functions(self.index, request.host_url.rstrip("/")))
         name = str(args["name"])
         if name in self.index.errors:
             return _json({"error": self.index.errors[name]}, status=409)

@@ -37,6 +37,7 @@ API_VERSIONS = {
     "Microsoft.Storage/storageAccounts/blobServices/containers": "2023-05-01",
     "Microsoft.Web/sites": "2024-04-01",
     "Microsoft.Web/sites/config": "2024-04-01",
+    "Microsoft.Web/sites/basicPublishingCredentialsPolicies": "2024-04-01",
     "Microsoft.Web/serverfarms": "2024-04-01",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
 }
@@ -490,7 +491,7 @@ def test_function_app_site(template: Json) -> None:
     plan_name, _ = only(template, "Microsoft.Web/serverfarms")
     identity_name, _ = only(template, "Microsoft.ManagedIdentity/userAssignedIdentities")
     storage_name, _ = host_storage(template)
-    _, site = only(template, "Microsoft.Web/sites")
+    site_name, site = only(template, "Microsoft.Web/sites")
     props = site["properties"]
 
     assert site["kind"] == "functionapp,linux"
@@ -499,7 +500,20 @@ def test_function_app_site(template: Json) -> None:
     assert accessor_path(props["serverFarmId"]) == [plan_name, "id"]
     assert accessor_path(props["keyVaultReferenceIdentity"]) == [identity_name, "id"]
     assert props["siteConfig"]["minTlsVersion"] == "1.2"
+    assert props["siteConfig"]["scmMinTlsVersion"] == "1.2"
     assert props["siteConfig"]["ftpsState"] == "Disabled"
+    assert props["clientCertEnabled"] is False  # LeanIX cannot present one (see .checkov.yaml)
+    # CORS closed: no browser origin, no credentials.
+    assert props["siteConfig"]["cors"] == {"allowedOrigins": [], "supportCredentials": False}
+    policies = {
+        body(res)["name"]: body(res)
+        for name, res in resources_of_type(
+            template, "Microsoft.Web/sites/basicPublishingCredentialsPolicies"
+        ).items()
+        if parent_symbol(name, res) == site_name
+    }
+    assert set(policies) == {"ftp", "scm"}, "basic-auth publishing must be off for FTP and SCM"
+    assert all(p["properties"]["allow"] is False for p in policies.values())
 
     fac = props["functionAppConfig"]
     assert fac["runtime"] == {"name": "python", "version": "3.11"}
