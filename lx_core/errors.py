@@ -83,13 +83,22 @@ class DocumentError(ConfigurationError):
     One error per document, naming the file, the JSON path (``$.processors[2].run``) and the rule
     id (``required``, ``type``, ``duplicate-key``, ...), so a CI log points at the exact line to
     fix. The message describes the rule, never the offending value (it may be a secret).
+    ``settings`` names the environment variables a placeholder of the file lacks, if any.
     """
 
-    def __init__(self, message: str, *, file: str, path: str = "$", rule: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str,
+        path: str = "$",
+        rule: str,
+        settings: Sequence[str] = (),
+    ) -> None:
         self.file = file
         self.path = path
         self.rule = rule
-        super().__init__(message)
+        super().__init__(message, settings=settings)
 
     def _render(self) -> str:
         return f"{self.file}: {self.path}: {self.message} (rule: {self.rule})"

@@ -34,6 +34,11 @@ _SETTING_REF = re.compile(r"^%([A-Za-z_][A-Za-z0-9_]*)%$")
 _NCRONTAB_FIELD = re.compile(r"^[0-9A-Za-z*?/,\-]+$")
 
 DEFAULT_RESULT_PATH = "{connector}/{timestamp}-{run_id}.json"
+#: The union members pydantic puts into an error's location, which the file does not have:
+#: ``$.source.https.paging.nextLink.nextLnk`` is ``$.source.paging.nextLnk`` in the file. Right
+#: below ``source`` and below its ``paging``, a deeper location always starts with the tag.
+_SOURCE_TAG = re.compile(r"^\$\.source\.(?:https|blob)(?=[.\[]|$)")
+_PAGING_TAG = re.compile(r"^\$\.source\.paging\.(?:nextLink|pageParam)(?=[.\[]|$)")
 
 
 def setting_reference(value: str) -> str | None:
@@ -165,9 +170,20 @@ class Registry:
         return self.connectors.get(name)
 
 
+def _read_spec(file: Path) -> ConnectorSpec:
+    """The connector file as a spec; a DocumentError's path is the one in the file."""
+    try:
+        return validate(read_json(file), ConnectorSpec, source=str(file))
+    except DocumentError as exc:
+        path = _PAGING_TAG.sub("$.source.paging", _SOURCE_TAG.sub("$.source", exc.path))
+        if path == exc.path:
+            raise
+        raise DocumentError(exc.message, file=exc.file, path=path, rule=exc.rule) from None
+
+
 def load_connector(file: Path) -> Connector:
     """One connector file and its processor file, fully validated (DocumentError if not)."""
-    spec = validate(read_json(file), ConnectorSpec, source=str(file))
+    spec = _read_spec(file)
     processors_file = (file.parent / spec.processors).resolve()
     # Connectors and processors are deployed side by side (infra/leanix/connectors and
     # infra/leanix/processors): a file outside their common folder would not be deployed.

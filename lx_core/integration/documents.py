@@ -127,7 +127,7 @@ def parse_json(text: str, *, source: str) -> Any:
         return json.loads(text, object_pairs_hook=_reject_duplicates)
     except json.JSONDecodeError as exc:
         raise DocumentError(
-            f"invalid JSON at {exc.lineno}:{exc.colno}: {exc.msg}",
+            f"not valid JSON at {exc.lineno}:{exc.colno}: {exc.msg}",
             file=source,
             path="$",
             rule="json-syntax",

@@ -8,7 +8,6 @@ idempotent: unchanged subscriptions are not written.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,13 +16,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lx_core import assumptions
 from lx_core.decisions.webhook_subscriptions import (
     Action,
     SubscriptionChange,
     plan_prune,
     plan_subscriptions,
 )
-from lx_core.errors import ConfigurationError
+from lx_core.errors import DocumentError
+from lx_core.integration.documents import error_from_validation, json_path, read_json
 from lx_core.leanix.client import LeanIXClient
 from lx_core.leanix.webhooks import Subscription
 
@@ -31,66 +32,126 @@ DEFAULT_FILE = Path("infra/leanix/webhooks.json")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _interpolate(value: Any, environ: Mapping[str, str], missing: set[str]) -> Any:
+#: The keys a subscription of the file may set: LeanIX's writable fields, and ``callbackFile``.
+#: Anything else is refused by name, because ``Subscription`` keeps unknown keys (LeanIX's own,
+#: on a read) and would send a typo (``targetURL``) to LeanIX instead of the field meant.
+_FILE_KEYS = frozenset(
+    {field.alias or name for name, field in Subscription.model_fields.items() if name != "id"}
+    - assumptions.SUBSCRIPTION_READ_ONLY_FIELDS
+    | {"callbackFile"}
+)
+
+
+def _interpolate(
+    value: Any, environ: Mapping[str, str], missing: dict[str, str], parts: list[str | int]
+) -> Any:
+    """``value`` with ``${NAME}`` filled; each unset name is recorded with the JSON path where
+    it first appears (an unset one becomes "", so validation still runs on the rest)."""
     if isinstance(value, str):
 
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environ or not environ[name]:
-                missing.add(name)
+                missing.setdefault(name, json_path(parts))
                 return ""
             return environ[name]
 
         return _PLACEHOLDER.sub(sub, value)
     if isinstance(value, list):
-        return [_interpolate(v, environ, missing) for v in value]
+        return [_interpolate(v, environ, missing, [*parts, i]) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _interpolate(v, environ, missing) for k, v in value.items()}
+        return {k: _interpolate(v, environ, missing, [*parts, k]) for k, v in value.items()}
     return value
 
 
 def load_desired(
     path: Path, environ: Mapping[str, str], *, workspace_id: str
 ) -> list[dict[str, Any]]:
-    """The subscriptions the file asks for, as LeanIX API bodies (camelCase, no id)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ConfigurationError(f"{path} is not valid JSON: {exc}") from None
-    entries = data.get("subscriptions") if isinstance(data, dict) else None
+    """The subscriptions the file asks for, as LeanIX API bodies (camelCase, no id).
+
+    All or nothing: the first broken rule is one ``DocumentError`` naming the file, the JSON
+    path and the rule (never a value: the placeholders fill in secrets)."""
+    source = str(path)
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise DocumentError("must be an object", file=source, rule="type")
+    for key in data:
+        if key != "subscriptions" and not key.startswith("$"):
+            raise DocumentError(
+                "is not a key of this file", file=source, path=json_path([key]), rule="unknown-key"
+            )
+    entries = data.get("subscriptions")
     if not isinstance(entries, list):
-        raise ConfigurationError(f"{path} needs a top-level 'subscriptions' list")
-    missing: set[str] = set()
+        raise DocumentError(
+            "a top-level 'subscriptions' list is required",
+            file=source,
+            path="$.subscriptions",
+            rule="required" if entries is None else "type",
+        )
+    missing: dict[str, str] = {}
     desired: list[dict[str, Any]] = []
     for index, raw in enumerate(entries):
+        at: list[str | int] = ["subscriptions", index]
         if not isinstance(raw, dict):
-            raise ConfigurationError(f"{path}: subscription #{index} is not an object")
+            raise DocumentError(
+                f"subscription #{index} is not an object",
+                file=source,
+                path=json_path(at),
+                rule="type",
+            )
         entry = {k: v for k, v in raw.items() if not k.startswith("$")}
+        unknown = next((k for k in entry if k not in _FILE_KEYS), None)
+        if unknown is not None:
+            raise DocumentError(
+                "is not a field a subscription file may set",
+                file=source,
+                path=json_path([*at, unknown]),
+                rule="unknown-key",
+            )
         callback_file = entry.pop("callbackFile", None)
+        if callback_file is not None and not isinstance(callback_file, str):
+            raise DocumentError(
+                "must be a string",
+                file=source,
+                path=json_path([*at, "callbackFile"]),
+                rule="type",
+            )
         if callback_file is not None:
             try:
-                entry["callback"] = (path.parent / str(callback_file)).read_text(encoding="utf-8")
+                entry["callback"] = (path.parent / callback_file).read_text(encoding="utf-8")
             except OSError:
-                raise ConfigurationError(
-                    f"{path}: subscription #{index}: cannot read callbackFile {callback_file}"
+                raise DocumentError(
+                    f"subscription #{index}: cannot read callbackFile {callback_file}",
+                    file=source,
+                    path=json_path([*at, "callbackFile"]),
+                    rule="missing-reference",
                 ) from None
-        entry = _interpolate(entry, environ, missing)
+        entry = _interpolate(entry, environ, missing, at)
         entry.setdefault("workspaceId", workspace_id)
         try:
             model = Subscription.model_validate(entry)
         except ValidationError as exc:
-            where = entry.get("identifier", f"#{index}")
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                for e in exc.errors(include_input=False, include_url=False)
-            )
-            raise ConfigurationError(f"{path}: subscription {where}: {problems}") from None
+            # The identifier as written, before filling: a filled value may be a secret.
+            where = raw.get("identifier", f"#{index}")
+            first = error_from_validation(exc, source=source)
+            field = first.path.removeprefix("$").lstrip(".")
+            raise DocumentError(
+                f"subscription {where}: {field + ' ' if field else ''}{first.message}",
+                file=source,
+                path=json_path(at) + first.path.removeprefix("$"),
+                rule=first.rule,
+            ) from None
         desired.append({k: v for k, v in model.to_api(include_id=False).items() if k in entry})
     if missing:
-        raise ConfigurationError(
-            f"{path} needs these environment variables: {sorted(missing)}", settings=sorted(missing)
+        names = sorted(missing)
+        first_name = next(iter(missing))  # in file order: where the fix starts
+        raise DocumentError(
+            f"needs these environment variables: {', '.join(names)} "
+            f"(${{{first_name}}} is the first without a value)",
+            file=source,
+            path=missing[first_name],
+            rule="unset-placeholder",
+            settings=names,
         )
     return desired
 
@@ -200,13 +261,30 @@ class SubscriptionStatus:
 
 
 def check_coverage(path: Path, desired: list[dict[str, Any]]) -> None:
-    """ConfigurationError naming ``path`` and every gap between it and the handlers."""
-    from lx_core.decisions.webhook_coverage import coverage_problems
+    """DocumentError naming ``path`` and every gap between it and the handlers; its JSON path
+    is the first PUSH target no handler serves (``desired`` is in file order), else
+    ``$.subscriptions``."""
+    from lx_core.decisions.webhook_coverage import coverage_problems, target_route
     from lx_core.handlers.specs import SPECS
 
     problems = coverage_problems(SPECS, desired)
     if problems:
-        raise ConfigurationError(f"{path} does not match the handlers: " + "; ".join(problems))
+        routes = {spec.route for spec in SPECS}
+        stray = next(
+            (
+                index
+                for index, sub in enumerate(desired)
+                if sub.get("deliveryType") == "PUSH"
+                and target_route(str(sub.get("targetUrl") or "")) not in routes
+            ),
+            None,
+        )
+        raise DocumentError(
+            "does not match the handlers: " + "; ".join(problems),
+            file=str(path),
+            path="$.subscriptions" if stray is None else f"$.subscriptions[{stray}].targetUrl",
+            rule="handler-coverage",
+        )
 
 
 #: Delivery-log fields safe to show: LeanIX's record also holds the request headers (the
